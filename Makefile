@@ -1,0 +1,67 @@
+# The course's commands. Every target that needs Python sets up .venv first;
+# set-up is skipped while requirements.txt and pyproject.toml are unchanged.
+#   make lab         JupyterLab on the course (LAB_OPTS="--no-browser --port=8899" passes through)
+#   make test        unit tests + every notebook under nbval, fast mode (COURSE_FAST=1)
+#   make test-full   the same with full training
+#   make student     regenerate student/ from notebooks/
+#   make bench       speed ratios (benchmarks/)
+#   make lint        ruff
+#   make setup       set-up alone;  make clean  remove .venv and caches
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+LAB_OPTS ?=
+# Per-cell time limit for nbval, in seconds.
+CELL_TIMEOUT ?= 900
+
+# The stamp's name carries a hash of the two files that decide what is installed.
+DEPS_HASH := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('requirements.txt','rb').read() + open('pyproject.toml','rb').read()).hexdigest()[:16])" 2>/dev/null)
+STAMP := $(VENV)/.installed-$(DEPS_HASH)
+
+NBVAL := $(PY) -m pytest -p tests.conftest --nbval --nbval-current-env \
+	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT)
+
+.PHONY: setup lab test test-full test-unit test-notebooks bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP):
+	@$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 10))" || \
+		{ echo "error: Python 3.10 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Run e.g. make PYTHON=python3.11 ..." >&2; exit 1; }
+	@test -x $(PY) || { echo "Creating $(VENV) ..."; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing requirements.txt into $(VENV) (PyTorch is large: the first time takes a few minutes) ..."
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+	@echo "Set-up done."
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+		$(LAB_OPTS) notebooks/00_welcome.ipynb
+
+test-unit: setup
+	COURSE_FAST=$${COURSE_FAST:-1} $(PY) -m pytest tests
+
+test-notebooks: setup
+	COURSE_FAST=$${COURSE_FAST:-1} $(NBVAL) notebooks/
+
+test: setup
+	COURSE_FAST=1 $(PY) -m pytest tests
+	COURSE_FAST=1 $(NBVAL) notebooks/
+
+test-full: setup
+	COURSE_FAST=0 $(PY) -m pytest tests
+	COURSE_FAST=0 $(NBVAL) notebooks/
+
+bench: setup
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+lint: setup
+	$(VENV)/bin/ruff check course_utils tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check course_utils tests benchmarks
+
+clean:
+	rm -rf $(VENV) data/cache .pytest_cache .ruff_cache .hypothesis artifacts *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,62 @@
+"""The ``course`` command: data status and fetching, the environment report.
+
+    course env                 print the environment report (as notebook 00 does)
+    course data status         what data is found where, and whether checksums are right
+    course data verify         the same, exiting 1 when MNIST is missing or corrupt
+    course data fetch [--cifar10]   download into the repo's data/ where the network allows
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description="Helpers for the CNN course companion.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("env", help="print the environment report")
+    data = commands.add_parser("data", help="find, verify and fetch data sets")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_commands.add_parser("status", help="what is found where, checksums ok or not")
+    data_commands.add_parser("verify", help="like status, but exit 1 if MNIST is missing or corrupt")
+    fetch = data_commands.add_parser("fetch", help="download MNIST (and optionally CIFAR-10)")
+    fetch.add_argument("--cifar10", action="store_true", help="also fetch CIFAR-10 (about 170 MB)")
+    return parser
+
+
+def _data(args: argparse.Namespace) -> int:
+    from course_utils import data
+
+    if args.data_command == "status":
+        print(data.data_status())
+        return 0
+    if args.data_command == "verify":
+        status = data.data_status()
+        print(status)
+        return 0 if "checksums ok" in status else 1
+    datasets = ["MNIST"] + (["CIFAR10"] if args.cifar10 else [])
+    for name in datasets:
+        try:
+            root = data.fetch(name)
+        except (data.DataNotFoundError, data.DataCorruptError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(f"{name} ready in {root}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "env":
+        from course_utils.env import report
+
+        print(report())
+        return 0
+    return _data(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,379 @@
+"""Data: where it lives, loading MNIST and CIFAR-10 into memory, and minibatches.
+
+Introduced in notebook 00 (welcome); notebook 05 trains on it first.
+
+Rules (see DESIGN.md, "Data"):
+
+* The data root is ``$COURSE_DATA`` if set, else ``data/`` in the repository.
+  The layout is torchvision's: ``<root>/MNIST/raw/train-images-idx3-ubyte``,
+  ``<root>/cifar-10-batches-py/data_batch_1``, ...
+* Files are checked against their known MD5 checksums before use.
+* Nothing is ever written into ``$COURSE_DATA``: downloads and caches go to
+  the repository's own ``data/``.
+* When files are missing and cannot be downloaded, :class:`DataNotFoundError`
+  says which files, where they were looked for, and how to put them there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = [
+    "MNIST_FILES",
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "CIFAR10_CLASSES",
+    "DataNotFoundError",
+    "DataCorruptError",
+    "repo_data_dir",
+    "data_root",
+    "find_mnist",
+    "load_mnist",
+    "load_cifar10",
+    "fetch",
+    "data_status",
+    "Batches",
+]
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+
+# Uncompressed MNIST files as torchvision lays them out: name -> (bytes, md5).
+MNIST_FILES = {
+    "train-images-idx3-ubyte": (47040016, "6bbc9ace898e44ae57da46a324031adb"),
+    "train-labels-idx1-ubyte": (60008, "a25bea736e30d166cdddb491f175f624"),
+    "t10k-images-idx3-ubyte": (7840016, "2646ac647ad5339dbf082846283269ea"),
+    "t10k-labels-idx1-ubyte": (10008, "27ae3e4e09519cfbb04c329615203637"),
+}
+_MNIST_SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_MNIST_SPLIT_SIZES = {"train": 60000, "test": 10000}
+
+# Mean and standard deviation of the MNIST training pixels in [0, 1].
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)  # fmt: skip
+
+
+class DataNotFoundError(FileNotFoundError):
+    """Data files are missing from every place searched and could not be downloaded."""
+
+
+class DataCorruptError(ValueError):
+    """A data file exists but its size or checksum is wrong (truncated or corrupt)."""
+
+
+def repo_data_dir() -> Path:
+    """The repository's own ``data/`` folder: downloads and caches go here."""
+    return REPO_DIR / "data"
+
+
+def data_root() -> Path:
+    """``$COURSE_DATA`` if set, else the repository's ``data/``."""
+    env = os.environ.get("COURSE_DATA", "").strip()
+    return Path(env).expanduser().resolve() if env else repo_data_dir()
+
+
+def _search_roots() -> list[Path]:
+    """Where data is looked for, in order: the data root, then the repo's data/."""
+    roots = [data_root()]
+    if repo_data_dir() not in roots:
+        roots.append(repo_data_dir())
+    return roots
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_file(path: Path, size: int | None, md5: str) -> None:
+    """Raise DataCorruptError if ``path`` does not have the expected size and md5."""
+    actual_size = path.stat().st_size
+    if size is not None and actual_size != size:
+        kind = "truncated" if actual_size < size else "too long"
+        raise DataCorruptError(
+            f"{path} is {kind}: {actual_size} bytes, expected {size}. "
+            "Delete it and fetch it again (course data fetch)."
+        )
+    actual_md5 = _md5(path)
+    if actual_md5 != md5:
+        raise DataCorruptError(
+            f"{path} is corrupt: md5 {actual_md5}, expected {md5}. "
+            "Delete it and fetch it again (course data fetch)."
+        )
+
+
+def _missing_error(dataset: str, missing: list[str], subdir: str, extra: str = "") -> DataNotFoundError:
+    searched = "\n".join(f"  - {root / subdir}" for root in _search_roots())
+    files = "\n".join(f"  - {name}" for name in missing)
+    return DataNotFoundError(
+        f"{dataset} files are missing:\n{files}\nsearched:\n{searched}\n{extra}"
+        f"To fix: run `course data fetch` where the internet is reachable, or copy the files "
+        f"into {repo_data_dir() / subdir}, or set COURSE_DATA to a folder that has "
+        f"{subdir}/ inside it."
+    )
+
+
+def find_mnist(split: str | None = None) -> Path | None:
+    """The first root whose ``MNIST/raw`` holds every file of ``split`` (both splits if None)."""
+    names = _MNIST_SPLIT_FILES[split] if split else tuple(MNIST_FILES)
+    for root in _search_roots():
+        if all((root / "MNIST" / "raw" / name).is_file() for name in names):
+            return root
+    return None
+
+
+def _check_split(split: str, valid: tuple[str, ...]) -> None:
+    if split not in valid:
+        raise ValueError(f"split must be one of {valid}, got {split!r}")
+
+
+def load_mnist(split: str = "train", download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST as in-memory tensors.
+
+    Args:
+        split: "train" (60,000 images) or "test" (10,000 images).
+        download: try torchvision's download into the repo's ``data/`` when
+            the files are nowhere to be found.
+
+    Returns:
+        images: uint8 tensor (N, 28, 28), values 0..255.
+        labels: int64 tensor (N,), values 0..9.
+
+    The raw files are checked against their MD5s on first use; the decoded
+    tensors are then cached in ``data/cache/`` (never in ``$COURSE_DATA``).
+    """
+    _check_split(split, ("train", "test"))
+    root = find_mnist(split)
+    if root is None and download:
+        error = _try_download("MNIST")
+        root = find_mnist(split)
+        if root is None:
+            raise _missing_error(
+                "MNIST", list(_MNIST_SPLIT_FILES[split]), "MNIST/raw",
+                f"The download into {repo_data_dir()} failed: {error}\n",
+            )  # fmt: skip
+    if root is None:
+        raise _missing_error("MNIST", list(_MNIST_SPLIT_FILES[split]), "MNIST/raw")
+
+    raw = root / "MNIST" / "raw"
+    sources = [raw / name for name in _MNIST_SPLIT_FILES[split]]
+    fingerprint = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sources]
+    cache = repo_data_dir() / "cache" / f"mnist-{split}.pt"
+    if cache.is_file():
+        try:
+            cached = torch.load(cache, weights_only=True)
+            if cached["fingerprint"] == fingerprint:
+                return cached["images"], cached["labels"]
+        except Exception:  # an unreadable cache is rebuilt, never trusted
+            pass
+
+    for path in sources:
+        _check_file(path, *MNIST_FILES[path.name])
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+
+    images = read_image_file(str(sources[0])).contiguous()
+    labels = read_label_file(str(sources[1])).to(torch.int64)
+    expected = _MNIST_SPLIT_SIZES[split]
+    if images.shape != (expected, 28, 28) or labels.shape != (expected,):
+        raise DataCorruptError(f"MNIST {split} decoded to {tuple(images.shape)}, expected ({expected}, 28, 28)")
+
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    torch.save({"fingerprint": fingerprint, "images": images, "labels": labels}, tmp)
+    tmp.replace(cache)  # atomic: a half-written cache is never read
+    return images, labels
+
+
+def _cifar_lists():
+    from torchvision.datasets import CIFAR10
+
+    return CIFAR10.base_folder, CIFAR10.train_list, CIFAR10.test_list
+
+
+def _find_cifar10() -> Path | None:
+    folder, train_list, test_list = _cifar_lists()
+    for root in _search_roots():
+        if all((root / folder / name).is_file() for name, _ in train_list + test_list):
+            return root
+    return None
+
+
+def load_cifar10(split: str = "train", download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-10 as in-memory tensors (same root rules and errors as :func:`load_mnist`).
+
+    Returns:
+        images: uint8 tensor (N, 3, 32, 32) in channel-first (CHW) order.
+        labels: int64 tensor (N,), values 0..9, names in ``CIFAR10_CLASSES``.
+    """
+    _check_split(split, ("train", "test"))
+    folder, train_list, test_list = _cifar_lists()
+    root = _find_cifar10()
+    extra = ""
+    if root is None and download:
+        error = _try_download("CIFAR10")
+        root = _find_cifar10()
+        extra = f"The download into {repo_data_dir()} failed: {error}\n"
+    if root is None:
+        missing = [name for name, _ in train_list + test_list if not (data_root() / folder / name).is_file()]
+        raise _missing_error("CIFAR-10", missing, folder, extra)
+    for name, md5 in train_list if split == "train" else test_list:
+        _check_file(root / folder / name, None, md5)
+    from torchvision.datasets import CIFAR10
+
+    dataset = CIFAR10(str(root), train=(split == "train"), download=False)
+    images = torch.from_numpy(np.ascontiguousarray(dataset.data.transpose(0, 3, 1, 2)))
+    return images, torch.tensor(dataset.targets, dtype=torch.int64)
+
+
+def _try_download(dataset: str) -> str | None:
+    """Download ``dataset`` into the repo's data/ with torchvision; return the error text or None."""
+    from torchvision import datasets
+
+    target = repo_data_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        getattr(datasets, dataset)(str(target), train=True, download=True)
+        getattr(datasets, dataset)(str(target), train=False, download=True)
+    except Exception as err:  # no network, a proxy, a full disk: all reported the same way
+        return f"{type(err).__name__}: {err}".strip()
+    return None
+
+
+def fetch(dataset: str = "MNIST") -> Path:
+    """Make ``dataset`` ("MNIST" or "CIFAR10") available, downloading where needed; return its root."""
+    if dataset == "MNIST":
+        load_mnist("train")
+        load_mnist("test")
+        return find_mnist()
+    if dataset == "CIFAR10":
+        load_cifar10("test")
+        return _find_cifar10()
+    raise ValueError(f"dataset must be 'MNIST' or 'CIFAR10', got {dataset!r}")
+
+
+def data_status() -> str:
+    """Lines describing what data is found where and whether its checksums are right."""
+    lines = [
+        f"Data root    {data_root()}"
+        + ("  (from COURSE_DATA)" if os.environ.get("COURSE_DATA", "").strip() else ""),
+    ]
+    root = find_mnist()
+    if root is None:
+        lines.append("MNIST        missing (run `course data fetch`)")
+    else:
+        problems = []
+        for name, (size, md5) in MNIST_FILES.items():
+            try:
+                _check_file(root / "MNIST" / "raw" / name, size, md5)
+            except DataCorruptError as err:
+                problems.append(str(err))
+        verdict = "checksums ok" if not problems else "BAD: " + "; ".join(problems)
+        lines.append(f"MNIST        {root / 'MNIST' / 'raw'} ({verdict})")
+    cifar = _find_cifar10()
+    lines.append(
+        f"CIFAR-10     {cifar / _cifar_lists()[0]}" if cifar else "CIFAR-10     missing (optional; needs a download)"
+    )
+    return "\n".join(lines)
+
+
+class Batches:
+    """Shuffled minibatches over tensors held in memory: the fast way to feed a small model.
+
+    Unlike ``DataLoader`` + ``ToTensor``, there is no per-sample Python work:
+    the images are converted to float once, and a batch is one indexing
+    operation.
+
+    Args:
+        images: uint8 (N, H, W) or (N, C, H, W), values 0..255; or float
+            already scaled to [0, 1].
+        targets: (N, ...) tensor (class labels, or regression targets).
+        batch_size: samples per batch; the last batch may be smaller.
+        shuffle: draw a new permutation every epoch.
+        rng: numpy Generator (e.g. from ``set_seed``) or int seed, used for
+            shuffling; required when ``shuffle`` is True, so that no
+            randomness is hidden.
+        normalize: optional (mean, std): yields (x/255 - mean) / std.
+        flatten: yield (B, C*H*W) instead of (B, C, H, W).
+        device: where the batches live (default: cpu).
+
+    Yields ``(x, y)``: x float32 (B, C, H, W) or (B, C*H*W), y (B, ...).
+    Every sample appears exactly once per epoch.
+    """
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        targets: torch.Tensor,
+        batch_size: int,
+        *,
+        shuffle: bool = True,
+        rng: np.random.Generator | int | None = None,
+        normalize: tuple[float, float] | None = None,
+        flatten: bool = False,
+        device: torch.device | str | None = None,
+    ):
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if len(images) != len(targets):
+            raise ValueError(
+                f"images and targets differ in length: {len(images)} images, {len(targets)} targets"
+            )
+        if images.ndim not in (3, 4):
+            raise ValueError(f"images must be (N, H, W) or (N, C, H, W), got shape {tuple(images.shape)}")
+        if shuffle and rng is None:
+            raise ValueError("shuffle=True needs rng (a numpy Generator from set_seed, or an int seed)")
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        x = images.to(self.device)
+        x = x.to(torch.float32).div_(255.0) if x.dtype == torch.uint8 else x.to(torch.float32)
+        if normalize is not None:
+            mean, std = normalize
+            x = (x - mean) / std
+        if x.ndim == 3:
+            x = x.unsqueeze(1)
+        self.x = x.flatten(1) if flatten else x
+        self.y = targets.to(self.device)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(rng) if isinstance(rng, (int, np.integer)) else rng
+
+    def __len__(self) -> int:
+        """Number of batches per epoch."""
+        return -(-len(self.x) // self.batch_size)
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.x)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.x)
+        if self.shuffle:
+            order = torch.from_numpy(self.rng.permutation(n)).to(self.device)
+            for start in range(0, n, self.batch_size):
+                index = order[start : start + self.batch_size]
+                yield self.x[index], self.y[index]
+        else:
+            for start in range(0, n, self.batch_size):
+                yield self.x[start : start + self.batch_size], self.y[start : start + self.batch_size]
+
+    def __repr__(self) -> str:
+        shape = tuple(self.x.shape[1:])
+        return (
+            f"Batches({self.num_samples} samples of {shape}, batch_size={self.batch_size}, "
+            f"{len(self)} batches, shuffle={self.shuffle}, device={self.device})"
+        )

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+import torch
+
+from course_utils.env import fast_mode, get_device, report, set_seed
+
+
+def test_same_seed_gives_same_draws():
+    rng = set_seed(123)
+    first = (rng.normal(size=5), np.random.rand(3), torch.rand(4))
+    rng = set_seed(123)
+    second = (rng.normal(size=5), np.random.rand(3), torch.rand(4))
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    assert torch.equal(first[2], second[2])
+
+
+def test_different_seeds_differ():
+    a = set_seed(1).normal(size=5)
+    b = set_seed(2).normal(size=5)
+    assert not np.allclose(a, b)
+
+
+def test_set_seed_enables_deterministic_algorithms():
+    set_seed(0)
+    assert torch.are_deterministic_algorithms_enabled()
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32, 1.5, "3", True])
+def test_set_seed_rejects_bad_seeds(bad):
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        set_seed(bad)
+
+
+def test_get_device_defaults_to_an_available_device(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    device = get_device()
+    assert device.type in ("cpu", "cuda", "mps")
+    torch.zeros(1, device=device)  # usable
+
+
+def test_get_device_override(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert get_device() == torch.device("cpu")
+
+
+def test_get_device_override_rejects_unknown(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "toaster")
+    with pytest.raises(ValueError, match="toaster"):
+        get_device()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="cuda is available here")
+def test_get_device_override_rejects_unavailable(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    with pytest.raises(ValueError, match="not available"):
+        get_device()
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", False), ("0", False), ("1", True), ("true", True)])
+def test_fast_mode(monkeypatch, value, expected):
+    monkeypatch.setenv("COURSE_FAST", value)
+    assert fast_mode() is expected
+
+
+def test_fast_mode_rejects_garbage(monkeypatch):
+    monkeypatch.setenv("COURSE_FAST", "maybe")
+    with pytest.raises(ValueError, match="maybe"):
+        fast_mode()
+
+
+def test_report_mentions_the_essentials(monkeypatch):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    text = report()
+    for needle in ("Python", "torch", "numpy", "Device", "Fast mode    on", "Data root", "MNIST"):
+        assert needle in text

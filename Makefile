@@ -3,7 +3,7 @@
 #   make lab         JupyterLab on the course (LAB_OPTS="--no-browser --port=8899" passes through)
 #   make test        unit tests + every notebook under nbval, fast mode (COURSE_FAST=1)
 #   make test-full   the same with full training
-#   make student     regenerate student/ from notebooks/
+#   make outputs     re-run notebooks in full mode and save their outputs (NOTEBOOKS=... to pick)
 #   make bench       speed ratios (benchmarks/)
 #   make lint        ruff
 #   make setup       set-up alone;  make clean  remove .venv and caches
@@ -22,7 +22,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 NBVAL := $(PY) -m pytest -p tests.conftest --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT)
 
-.PHONY: setup lab test test-full test-unit test-notebooks bench lint clean
+.PHONY: setup lab test test-full test-unit test-notebooks outputs bench lint clean
 
 setup: $(STAMP)
 
@@ -54,6 +54,11 @@ test: setup
 test-full: setup
 	COURSE_FAST=0 $(PY) -m pytest tests
 	COURSE_FAST=0 $(NBVAL) notebooks/
+
+# Refresh the committed outputs: every notebook run top to bottom in full mode (as DESIGN.md asks).
+NOTEBOOKS ?= notebooks/*.ipynb
+outputs: setup
+	$(VENV)/bin/course run $(NOTEBOOKS)
 
 bench: setup
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

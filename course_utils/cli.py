@@ -1,15 +1,17 @@
 """The ``course`` command: data status and fetching, the environment report.
 
-    course env                 print the environment report (as notebook 00 does)
-    course data status         what data is found where, and whether checksums are right
-    course data verify         the same, exiting 1 when MNIST is missing or corrupt
-    course data fetch [--cifar10]   download into the repo's data/ where the network allows
+course env                 print the environment report (as notebook 00 does)
+course data status         what data is found where, and whether checksums are right
+course data verify         the same, exiting 1 when MNIST is missing or corrupt
+course data fetch [--cifar10]   download into the repo's data/ where the network allows
+course run NOTEBOOK... [--fast]   execute notebooks in place in fresh kernels (committed outputs)
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 __all__ = ["main", "build_parser"]
 
@@ -24,7 +26,26 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands.add_parser("verify", help="like status, but exit 1 if MNIST is missing or corrupt")
     fetch = data_commands.add_parser("fetch", help="download MNIST (and optionally CIFAR-10)")
     fetch.add_argument("--cifar10", action="store_true", help="also fetch CIFAR-10 (about 170 MB)")
+    run = commands.add_parser("run", help="execute notebooks in place, top to bottom, in fresh kernels")
+    run.add_argument("notebooks", nargs="+", type=Path)
+    run.add_argument("--fast", action="store_true", help="set COURSE_FAST=1 (default: full run)")
+    run.add_argument("--cell-timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    import time
+
+    from course_utils.notebooks import execute_notebook, read_notebook, write_notebook
+
+    env = {"COURSE_FAST": "1" if args.fast else "0"}
+    for path in args.notebooks:
+        start = time.perf_counter()
+        nb = read_notebook(path)
+        execute_notebook(nb, path.resolve().parent, cell_timeout=args.cell_timeout, env=env)
+        write_notebook(nb, path)
+        print(f"{path}: ran in {time.perf_counter() - start:.1f} s")
+    return 0
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -55,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(report())
         return 0
+    if args.command == "run":
+        return _run(args)
     return _data(args)
 
 

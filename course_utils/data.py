@@ -191,7 +191,9 @@ def load_mnist(split: str = "train", download: bool = True) -> tuple[torch.Tenso
     labels = read_label_file(str(sources[1])).to(torch.int64)
     expected = _MNIST_SPLIT_SIZES[split]
     if images.shape != (expected, 28, 28) or labels.shape != (expected,):
-        raise DataCorruptError(f"MNIST {split} decoded to {tuple(images.shape)}, expected ({expected}, 28, 28)")
+        raise DataCorruptError(
+            f"MNIST {split} decoded to {tuple(images.shape)}, expected ({expected}, 28, 28)"
+        )
 
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
@@ -287,7 +289,9 @@ def data_status() -> str:
         lines.append(f"MNIST        {root / 'MNIST' / 'raw'} ({verdict})")
     cifar = _find_cifar10()
     lines.append(
-        f"CIFAR-10     {cifar / _cifar_lists()[0]}" if cifar else "CIFAR-10     missing (optional; needs a download)"
+        f"CIFAR-10     {cifar / _cifar_lists()[0]}"
+        if cifar
+        else "CIFAR-10     missing (optional; needs a download)"
     )
     return "\n".join(lines)
 

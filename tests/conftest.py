@@ -10,9 +10,6 @@ import os
 # Unit tests run in fast mode unless told otherwise, so a bare `pytest` is quick.
 os.environ.setdefault("COURSE_FAST", "1")
 
-# Plots render off-screen under pytest (notebook kernels use their own inline backend).
-os.environ.setdefault("MPLBACKEND", "Agg")
-
 
 def pytest_collectstart(collector):
     """nbval: never compare stderr (warnings, progress bars) or HTML/JS renderings."""

@@ -39,7 +39,17 @@ def test_requirements_are_pinned_and_include_torch():
     pins = requirements_pins()
     assert pins["torch"] == "2.14.1"
     assert pins["torchvision"] == "0.29.1"
-    for name in ("jupyterlab", "ipywidgets", "nbval", "numpy", "matplotlib", "tqdm", "pytest", "hypothesis", "jax"):
+    for name in (
+        "jupyterlab",
+        "ipywidgets",
+        "nbval",
+        "numpy",
+        "matplotlib",
+        "tqdm",
+        "pytest",
+        "hypothesis",
+        "jax",
+    ):
         assert name in pins, f"{name} is not pinned in requirements.txt"
 
 

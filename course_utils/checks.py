@@ -23,6 +23,7 @@ __all__ = [
     "to_array",
     "check_cases",
     "check_flat_length",
+    "check_forward_batch",
 ]
 
 
@@ -149,5 +150,58 @@ def check_flat_length(flat_length: Callable[[int, int, int], Any]) -> None:
             "the sizes are added; a flattened image has one entry per (row, column, channel), "
             "so they multiply.": lambda h, w, c: h + w + c,
             "only one side is used, as if images were square.": lambda h, w, c: h * h * c,
+        },
+    )
+
+
+# --- notebook 01 -------------------------------------------------------------------------------
+
+
+def _relu(a):
+    return np.maximum(a, 0)
+
+
+def _forward_cases(rng: np.random.Generator) -> list[tuple]:
+    """(X, W, b, V, c) cases; the square one first, so that transposes give wrong values, not errors."""
+    cases = []
+    for n, d, h, k in ((3, 3, 3, 3), (1, 3, 2, 1), (5, 3, 2, 1), (4, 6, 5, 2)):
+        cases.append(
+            (
+                rng.normal(size=(n, d)),
+                rng.normal(size=(h, d)),
+                rng.normal(size=h),
+                rng.normal(size=(k, h)),
+                rng.normal(size=k),
+            )
+        )
+    return cases
+
+
+def check_forward_batch(forward_batch: Callable) -> None:
+    """Exercise 1.1: Y = relu(X W^T + b) V^T + c for a batch X (N, D); Y is (N, K)."""
+    check_cases(
+        "1.1",
+        forward_batch,
+        lambda X, W, b, V, c: _relu(X @ W.T + b) @ V.T + c,
+        _forward_cases(np.random.default_rng(11)),
+        mistakes={
+            "W is used transposed: with inputs as rows of X, the hidden layer is X @ W.T (each row of W "
+            "holds one hidden unit's weights).": lambda X, W, b, V, c: _relu(X @ W + b) @ V.T + c,
+            "V is used transposed: the output is H @ V.T.": lambda X, W, b, V, c: _relu(X @ W.T + b) @ V + c,
+            "the activation g is missing: apply relu to X @ W.T + b before multiplying by V.": (
+                lambda X, W, b, V, c: (X @ W.T + b) @ V.T + c
+            ),
+            "relu is applied to the output as well; the output here is the identity.": (
+                lambda X, W, b, V, c: _relu(_relu(X @ W.T + b) @ V.T + c)
+            ),
+            "the bias b is added along the wrong axis: b has one entry per hidden unit, so it is added to "
+            "every row (X @ W.T + b broadcasts it that way).": (
+                lambda X, W, b, V, c: _relu(X @ W.T + b[:, None]) @ V.T + c
+            ),
+            "the bias b is added after the activation: it belongs inside, relu(X @ W.T + b).": (
+                lambda X, W, b, V, c: (_relu(X @ W.T) + b) @ V.T + c
+            ),
+            "the bias b is missing.": lambda X, W, b, V, c: _relu(X @ W.T) @ V.T + c,
+            "the bias c is missing.": lambda X, W, b, V, c: _relu(X @ W.T + b) @ V.T,
         },
     )

@@ -1,0 +1,93 @@
+"""Plots the notebooks share: network diagrams, loss curves, image grids.
+
+Introduced in notebook 01 (``draw_mlp``); each function says which notebook uses it.
+Every function returns the matplotlib Figure it drew, so tests can inspect it.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["draw_mlp", "plot_curves", "image_grid"]
+
+
+def _node(ax, xy, value, label, color="white"):
+    ax.add_patch(plt.Circle(xy, 0.28, facecolor=color, edgecolor="black", lw=1.5, zorder=3))
+    ax.text(xy[0], xy[1] + 0.04, f"{value:.3g}", ha="center", va="center", fontsize=11, zorder=4, weight="bold")
+    ax.text(xy[0], xy[1] - 0.45, label, ha="center", va="top", fontsize=10, color="0.3")
+
+
+def draw_mlp(x, W, V, hidden_pre, hidden, z, y, g_name: str = "g", o_name: str = "o"):
+    """The lecture's network drawn with its numbers (notebook 01).
+
+    Args:
+        x: (D,) input. W: (H, D). V: (K, H).
+        hidden_pre: (H,) W x. hidden: (H,) g(W x). z: (K,) V h. y: (K,) o(z).
+    Edges are labelled with their weights, blue for positive and red for
+    negative, thicker for larger magnitude.
+    """
+    x, hidden_pre, hidden, z, y = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (x, hidden_pre, hidden, z, y))
+    W, V = np.atleast_2d(W), np.atleast_2d(V)
+    layers = [x, hidden, y]
+    xs = [0.0, 3.0, 6.0]
+    positions = [[(xs[i], (len(layer) - 1) / 2 - j) for j in range(len(layer))] for i, layer in enumerate(layers)]
+    fig, ax = plt.subplots(figsize=(7.5, 1.6 + 1.2 * max(map(len, layers))))
+    for weights, src, dst in ((W, positions[0], positions[1]), (V, positions[1], positions[2])):
+        biggest = max(np.max(np.abs(weights)), 1e-9)
+        for j, end in enumerate(dst):
+            for i, start in enumerate(src):
+                w = weights[j, i]
+                ax.plot(*zip(start, end), color="tab:blue" if w >= 0 else "tab:red", lw=0.5 + 3 * abs(w) / biggest)
+                t = 0.3 + 0.12 * i  # stagger the labels so they do not overlap
+                mid = (start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
+                ax.text(*mid, f"{w:.2g}", fontsize=8, ha="center", va="center", backgroundcolor="white", zorder=2)
+    for j, pos in enumerate(positions[0]):
+        _node(ax, pos, x[j], f"$x_{j + 1}$", "#f2f2f2")
+    for j, pos in enumerate(positions[1]):
+        _node(ax, pos, hidden[j], f"$h_{j + 1} = {g_name}({hidden_pre[j]:.3g})$", "#dbe9f6")
+    for j, pos in enumerate(positions[2]):
+        _node(ax, pos, y[j], f"$y_{j + 1} = {o_name}({z[j]:.3g})$", "#fde0c5")
+    for x_pos, title in zip(xs, ("input x", "hidden h = g(W x)", "output y = o(V h)"), strict=True):
+        ax.text(x_pos, (max(map(len, layers)) - 1) / 2 + 0.7, title, ha="center", fontsize=11)
+    ax.set_xlim(-0.8, 6.8)
+    ax.set_ylim(-(max(map(len, layers)) - 1) / 2 - 1.0, (max(map(len, layers)) - 1) / 2 + 1.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(curves: dict, xlabel: str = "step", ylabel: str = "loss", title: str = "", logy: bool = False, ax=None):
+    """Several named curves on one axis (notebooks 02, 04, 05): ``{"label": values, ...}``."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+    else:
+        fig = ax.figure
+    for label, values in curves.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(images, titles=None, ncols: int = 8, size: float = 1.2, cmap: str = "gray"):
+    """A grid of images (N, H, W) or (N, H, W, 3) with optional titles (notebooks 05, 08)."""
+    images = [np.asarray(image) for image in images]
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, (ax, image) in enumerate(zip(axes.flat, images, strict=False)):
+        ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=9)
+    fig.tight_layout()
+    return fig

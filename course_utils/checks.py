@@ -24,6 +24,9 @@ __all__ = [
     "check_cases",
     "check_flat_length",
     "check_forward_batch",
+    "check_gaussian_nll",
+    "check_bernoulli_nll",
+    "check_categorical_nll",
 ]
 
 
@@ -71,6 +74,7 @@ def check_cases(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     quiet: bool = False,
+    what: str = "the result",
 ) -> None:
     """Compare ``student_fn(*case)`` with ``reference_fn(*case)`` for every case.
 
@@ -83,6 +87,7 @@ def check_cases(
             When the student's output matches one of them, the message names it.
         rtol, atol: tolerances of ``np.allclose``.
         quiet: do not print the success line.
+        what: what is compared, for the messages ("the loss", "the gradient").
     """
     if not callable(student_fn):
         _fail(exercise, f"expected a function, got {_describe(student_fn)}.")
@@ -94,18 +99,16 @@ def check_cases(
             hint = _recognise(got, args, mistakes, rtol, atol)
             _fail(
                 exercise,
-                f"{call} the result has shape {got.shape}, expected {expected.shape}."
+                f"{call} {what} has shape {got.shape}, expected {expected.shape}."
                 + (f" Likely mistake: {hint}" if hint else ""),
             )
         if not np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=False):
             hint = _recognise(got, args, mistakes, rtol, atol)
             if not np.all(np.isfinite(got)) and not hint:
-                hint = (
-                    "the result has inf or nan values: look for an overflow (exp of a large number) or 0/0."
-                )
+                hint = f"{what} has inf or nan values: look for an overflow (exp of a large number) or 0/0."
             _fail(
                 exercise,
-                f"{call} expected\n{_show(expected)}\nbut got\n{_show(got)}"
+                f"{call} {what} should be\n{_show(expected)}\nbut is\n{_show(got)}"
                 + (f"\nLikely mistake: {hint}" if hint else ""),
             )
     if not quiet:
@@ -203,5 +206,186 @@ def check_forward_batch(forward_batch: Callable) -> None:
             ),
             "the bias b is missing.": lambda X, W, b, V, c: _relu(X @ W.T) @ V.T + c,
             "the bias c is missing.": lambda X, W, b, V, c: _relu(X @ W.T + b) @ V.T,
+        },
+    )
+
+
+# --- notebook 02 -------------------------------------------------------------------------------
+
+
+def _pair_part(fn: Callable, index: int, exercise: str) -> Callable:
+    """Element ``index`` of the (loss, gradient) pair ``fn`` returns, with a clear error if it is no pair."""
+
+    def part(*args):
+        result = fn(*args)
+        if result is None:
+            _fail(exercise, "your function returned None. Did you forget the `return` statement?")
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            _fail(exercise, f"return a pair (loss, gradient); your function returned {_describe(result)}.")
+        return result[index]
+
+    return part
+
+
+def _check_loss(exercise: str, student_fn: Callable, reference_fn: Callable, cases: list, mistakes: dict) -> None:
+    """Check the loss, then the gradient, of a function returning (mean loss, gradient)."""
+    for index, what in ((0, "the loss"), (1, "the gradient")):
+        check_cases(
+            exercise,
+            _pair_part(student_fn, index, exercise),
+            _pair_part(reference_fn, index, exercise),
+            cases,
+            {sentence: _pair_part(fn, index, exercise) for sentence, fn in mistakes.items()},
+            rtol=1e-6,
+            atol=1e-9,
+            quiet=True,
+            what=what,
+        )
+    print(f"Exercise {exercise}: all {len(cases)} checks passed, for the loss and for its gradient.")
+
+
+def _summed(fn: Callable) -> Callable:
+    """The same loss without the mean: both loss and gradient N times too large."""
+
+    def summed(*args):
+        loss, grad = fn(*args)
+        n = np.shape(args[0])[0]
+        return loss * n, grad * n
+
+    return summed
+
+
+_MISSING_MEAN = (
+    "the mean over the batch is missing: the loss and its gradient are N times too large (divide by N = len(y))."
+)
+
+
+def check_gaussian_nll(gaussian_nll: Callable) -> None:
+    """Exercise 2.1: mean Gaussian NLL (pred (N,), y (N,), sigma) and its gradient with respect to pred."""
+    from course_utils.losses import gaussian_nll as reference
+
+    rng = np.random.default_rng(21)
+    cases = [(np.array([1.0, 2.0]), np.array([0.0, 4.0]), 1.0)]
+    cases += [(rng.normal(size=n), rng.normal(size=n), sigma) for n, sigma in ((5, 1.0), (7, 0.5), (3, 2.0))]
+    _check_loss(
+        "2.1",
+        gaussian_nll,
+        reference,
+        cases,
+        {
+            _MISSING_MEAN: _summed(reference),
+            "the constant ½ log(2πσ²) is missing. It does not change the minimiser, but without it the "
+            "value is not the negative log-likelihood.": lambda p, y, s: (
+                reference(p, y, s)[0] - 0.5 * np.log(2 * np.pi * s**2),
+                reference(p, y, s)[1],
+            ),
+            "the factor ½ is missing: −log N(y; f, σ²) has (y − f)²/(2σ²).": lambda p, y, s: (
+                np.mean((p - y) ** 2) / s**2 + 0.5 * np.log(2 * np.pi * s**2),
+                2 * (p - y) / (s**2 * len(p)),
+            ),
+            "σ is used where σ² belongs.": lambda p, y, s: (
+                np.mean((p - y) ** 2) / (2 * s) + 0.5 * np.log(2 * np.pi * s**2),
+                (p - y) / (s * len(p)),
+            ),
+            "the gradient has the wrong sign: d/df (y − f)² = −2(y − f) = 2(f − y).": lambda p, y, s: (
+                reference(p, y, s)[0],
+                -reference(p, y, s)[1],
+            ),
+        },
+    )
+
+
+def _naive_bernoulli(z, y):
+    with np.errstate(all="ignore"):
+        p = 1 / (1 + np.exp(-z))
+        return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))), (p - y) / len(z)
+
+
+def check_bernoulli_nll(bernoulli_nll: Callable) -> None:
+    """Exercise 2.2: mean logistic loss on logits (N,) with labels in {0, 1}, and its gradient."""
+    from course_utils.losses import bernoulli_nll as reference
+
+    rng = np.random.default_rng(22)
+    cases = [(np.array([0.0, 2.0, -1.0]), np.array([1.0, 1.0, 0.0]))]
+    cases += [(3 * rng.normal(size=n), rng.integers(0, 2, n).astype(float)) for n in (6, 11)]
+    cases += [(np.array([-1000.0, 1000.0, 40.0, -40.0]), np.array([1.0, 0.0, 1.0, 0.0]))]  # must stay finite
+    _unstable = (
+        "the formula overflows for large logits: log(σ(z)) becomes log(0) = −inf. Use the stable form "
+        "max(z, 0) − y z + log(1 + exp(−|z|))."
+    )
+    _check_loss(
+        "2.2",
+        _guard_overflow(bernoulli_nll, "2.2", _unstable),
+        reference,
+        cases,
+        {
+            _MISSING_MEAN: _summed(reference),
+            _unstable: _naive_bernoulli,
+            "the labels are swapped: the loss of label 1 is −log σ(z), of label 0 is −log(1 − σ(z)).": (
+                lambda z, y: reference(z, 1 - y)
+            ),
+            "the gradient has the wrong sign: it is (σ(z) − y) / N.": lambda z, y: (
+                reference(z, y)[0],
+                -reference(z, y)[1],
+            ),
+        },
+    )
+
+
+def _guard_overflow(fn: Callable, exercise: str, hint: str) -> Callable:
+    """Run the student's fn with numpy overflow warnings silenced; a non-finite loss gets ``hint``."""
+
+    def guarded(*args):
+        with np.errstate(all="ignore"):
+            loss, grad = _pair_part(fn, 0, exercise)(*args), _pair_part(fn, 1, exercise)(*args)
+        if not np.all(np.isfinite(to_array(loss, exercise))) or not np.all(np.isfinite(to_array(grad, exercise))):
+            big = float(np.max(np.abs(args[0])))
+            _fail(exercise, f"with logits as large as {big:g} the result is not finite. Likely mistake: {hint}")
+        return loss, grad
+
+    return guarded
+
+
+def _naive_categorical(z, y):
+    with np.errstate(all="ignore"):
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        grad = p.copy()
+        grad[np.arange(len(y)), y] -= 1
+        return float(-np.mean(np.log(p[np.arange(len(y)), y]))), grad / len(y)
+
+
+def _categorical_over_batch(z, y):
+    p = np.exp(z - z.max(axis=0)) / np.exp(z - z.max(axis=0)).sum(axis=0)
+    grad = p - np.eye(z.shape[1])[y]
+    return float(-np.mean(np.log(p[np.arange(len(y)), y]))), grad / len(y)
+
+
+def check_categorical_nll(categorical_nll: Callable) -> None:
+    """Exercise 2.3: mean softmax cross-entropy on logits (N, K) with integer labels (N,), and its gradient."""
+    from course_utils.losses import categorical_nll as reference
+
+    rng = np.random.default_rng(23)
+    cases = [(np.array([[2.0, 1.0, 0.0]]), np.array([0]))]
+    cases += [(2 * rng.normal(size=(n, k)), rng.integers(0, k, n)) for n, k in ((4, 3), (6, 10))]
+    cases += [(np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]]), np.array([2, 1]))]
+    _unstable = (
+        "exp of a large logit overflows to inf. Subtract each row's maximum before exp: softmax and "
+        "cross-entropy do not change, and the largest exponent becomes exp(0) = 1."
+    )
+    _check_loss(
+        "2.3",
+        _guard_overflow(categorical_nll, "2.3", _unstable),
+        reference,
+        cases,
+        {
+            _MISSING_MEAN: _summed(reference),
+            _unstable: _naive_categorical,
+            "the one-hot term is missing from the gradient: it is (softmax(z) − onehot(y)) / N.": lambda z, y: (
+                reference(z, y)[0],
+                reference(z, y)[1] + np.eye(z.shape[1])[y] / len(y),
+            ),
+            "the softmax is taken over the batch (axis 0) instead of over the classes (axis 1).": (
+                _categorical_over_batch
+            ),
         },
     )

@@ -107,14 +107,12 @@ def _check_file(path: Path, size: int | None, md5: str) -> None:
     if size is not None and actual_size != size:
         kind = "truncated" if actual_size < size else "too long"
         raise DataCorruptError(
-            f"{path} is {kind}: {actual_size} bytes, expected {size}. "
-            "Delete it and fetch it again (course data fetch)."
+            f"{path} is {kind}: {actual_size} bytes, expected {size}. Delete it and fetch it again (course data fetch)."
         )
     actual_md5 = _md5(path)
     if actual_md5 != md5:
         raise DataCorruptError(
-            f"{path} is corrupt: md5 {actual_md5}, expected {md5}. "
-            "Delete it and fetch it again (course data fetch)."
+            f"{path} is corrupt: md5 {actual_md5}, expected {md5}. Delete it and fetch it again (course data fetch)."
         )
 
 
@@ -191,9 +189,7 @@ def load_mnist(split: str = "train", download: bool = True) -> tuple[torch.Tenso
     labels = read_label_file(str(sources[1])).to(torch.int64)
     expected = _MNIST_SPLIT_SIZES[split]
     if images.shape != (expected, 28, 28) or labels.shape != (expected,):
-        raise DataCorruptError(
-            f"MNIST {split} decoded to {tuple(images.shape)}, expected ({expected}, 28, 28)"
-        )
+        raise DataCorruptError(f"MNIST {split} decoded to {tuple(images.shape)}, expected ({expected}, 28, 28)")
 
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
@@ -272,8 +268,7 @@ def fetch(dataset: str = "MNIST") -> Path:
 def data_status() -> str:
     """Lines describing what data is found where and whether its checksums are right."""
     lines = [
-        f"Data root    {data_root()}"
-        + ("  (from COURSE_DATA)" if os.environ.get("COURSE_DATA", "").strip() else ""),
+        f"Data root    {data_root()}" + ("  (from COURSE_DATA)" if os.environ.get("COURSE_DATA", "").strip() else ""),
     ]
     root = find_mnist()
     if root is None:
@@ -289,9 +284,7 @@ def data_status() -> str:
         lines.append(f"MNIST        {root / 'MNIST' / 'raw'} ({verdict})")
     cifar = _find_cifar10()
     lines.append(
-        f"CIFAR-10     {cifar / _cifar_lists()[0]}"
-        if cifar
-        else "CIFAR-10     missing (optional; needs a download)"
+        f"CIFAR-10     {cifar / _cifar_lists()[0]}" if cifar else "CIFAR-10     missing (optional; needs a download)"
     )
     return "\n".join(lines)
 
@@ -335,9 +328,7 @@ class Batches:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if len(images) != len(targets):
-            raise ValueError(
-                f"images and targets differ in length: {len(images)} images, {len(targets)} targets"
-            )
+            raise ValueError(f"images and targets differ in length: {len(images)} images, {len(targets)} targets")
         if images.ndim not in (3, 4):
             raise ValueError(f"images must be (N, H, W) or (N, C, H, W), got shape {tuple(images.shape)}")
         if shuffle and rng is None:

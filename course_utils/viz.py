@@ -38,7 +38,8 @@ def draw_mlp(x, W, V, hidden_pre, hidden, z, y, g_name: str = "g", o_name: str =
         for j, end in enumerate(dst):
             for i, start in enumerate(src):
                 w = weights[j, i]
-                ax.plot(*zip(start, end), color="tab:blue" if w >= 0 else "tab:red", lw=0.5 + 3 * abs(w) / biggest)
+                color = "tab:blue" if w >= 0 else "tab:red"
+                ax.plot(*zip(start, end, strict=True), color=color, lw=0.5 + 3 * abs(w) / biggest)
                 t = 0.3 + 0.12 * i  # stagger the labels so they do not overlap
                 mid = (start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
                 ax.text(*mid, f"{w:.2g}", fontsize=8, ha="center", va="center", backgroundcolor="white", zorder=2)

@@ -43,8 +43,9 @@ def mlp_explorer(x, W, V, g: str = "relu", o: str = "sigmoid") -> widgets.Widget
     w_sliders = [[slider(W[j, i], f"w{j + 1}{i + 1}") for i in range(W.shape[1])] for j in range(W.shape[0])]
     v_sliders = [[slider(V[k, j], f"v{j + 1}" if V.shape[0] == 1 else f"v{k + 1}{j + 1}") for j in range(V.shape[1])]
                  for k in range(V.shape[0])]  # fmt: skip
-    g_menu = widgets.Dropdown(options=sorted(ACTIVATIONS), value=g, description="g", layout=widgets.Layout(width="200px"))
-    o_menu = widgets.Dropdown(options=sorted(OUTPUTS), value=o, description="o", layout=widgets.Layout(width="200px"))
+    menu_layout = widgets.Layout(width="200px")
+    g_menu = widgets.Dropdown(options=sorted(ACTIVATIONS), value=g, description="g", layout=menu_layout)
+    o_menu = widgets.Dropdown(options=sorted(OUTPUTS), value=o, description="o", layout=menu_layout)
     result = widgets.HTML()
     picture = widgets.Output()
 

@@ -32,7 +32,7 @@ def test_flat_length_names_the_mistake(wrong, hint):
         ("784", "not a string"),
         ({"a": 1}, "not a number"),
         ([784, 1], r"shape \(2,\)"),
-        (torch.tensor(1.0, requires_grad=True), "expected"),
+        (torch.tensor(1.0, requires_grad=True), "should be"),
     ],
 )
 def test_checker_accepts_anything_and_explains(returned, message):

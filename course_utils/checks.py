@@ -27,6 +27,8 @@ __all__ = [
     "check_gaussian_nll",
     "check_bernoulli_nll",
     "check_categorical_nll",
+    "check_backward",
+    "check_sgd_step",
 ]
 
 
@@ -389,3 +391,151 @@ def check_categorical_nll(categorical_nll: Callable) -> None:
             ),
         },
     )
+
+
+# --- notebook 03 -------------------------------------------------------------------------------
+
+_GRAD_NAMES = ("dW", "db", "dV", "dc")
+
+
+def _reference_backward(X, W, b, V, c, dY):
+    from course_utils.mlp import mlp_backward, mlp_forward
+
+    _, cache = mlp_forward(X, {"W": W, "b": b, "V": V, "c": c}, g="relu", o="identity")
+    grads = mlp_backward(dY, cache)
+    return grads["W"], grads["b"], grads["V"], grads["c"]
+
+
+def _backward_mistakes(X, W, b, V, c, dY):
+    """name of the wrong gradient -> {likely mistake: wrong value}."""
+    A = X @ W.T + b
+    H = np.maximum(A, 0)
+    dH = dY @ V
+    dA = dH * (A > 0)
+    return {
+        "dW": {
+            "the ReLU derivative is missing: multiply dL/dh by 1[a > 0] before going through W.": dH.T @ X,
+            "dW is transposed: dL/dW = (dL/dA)^T X has the shape (H, D) of W.": X.T @ dA,
+        },
+        "db": {
+            "db uses dL/dh without the ReLU derivative.": dH.sum(axis=0),
+            "db is averaged over the batch; it is a sum (the mean is already inside dY).": dA.mean(axis=0),
+        },
+        "dV": {
+            "dV uses the pre-activation a instead of h = relu(a).": dY.T @ A,
+            "dV is averaged over the batch; it is a sum (the mean is already inside dY).": dY.T @ H / len(X),
+        },
+        "dc": {
+            "dc is averaged over the batch; it is a sum (the mean is already inside dY).": dY.mean(axis=0),
+        },
+    }
+
+
+def check_backward(backward: Callable) -> None:
+    """Exercise 3.1: gradients (dW, db, dV, dc) of sum(Y * dY) for Y = relu(X W^T + b) V^T + c.
+
+    Every gradient is compared with a numerical gradient (central differences,
+    float64); the first one that disagrees is named.
+    """
+    from course_utils.gradcheck import rel_error
+
+    rng = np.random.default_rng(31)
+    cases = [(*case, rng.normal(size=(case[0].shape[0], case[3].shape[0]))) for case in _forward_cases(rng)]
+    for X, W, b, V, c, dY in cases:
+        result = backward(X, W, b, V, c, dY)
+        if result is None:
+            _fail("3.1", "your function returned None. Did you forget the `return` statement?")
+        if not isinstance(result, (tuple, list)) or len(result) != 4:
+            _fail("3.1", f"return four gradients (dW, db, dV, dc); your function returned {_describe(result)}.")
+        params = {"W": W, "b": b, "V": V, "c": c}
+        mistakes = _backward_mistakes(X, W, b, V, c, dY)
+        for name, got in zip(_GRAD_NAMES, result, strict=True):
+            got = to_array(got, "3.1", what=f"your {name}")
+            target = params[name[1:]]
+            if got.shape != target.shape:
+                _fail("3.1", f"{name} has shape {got.shape}, but {name[1:]} has shape {target.shape}: a gradient "
+                      "always has the shape of what it differentiates.")  # fmt: skip
+
+            numeric = _numeric_grad(X, params, name[1:], dY)  # the gradient check itself
+            error = rel_error(got, numeric)
+            if not error < 1e-6:
+                hint = next(
+                    (
+                        s
+                        for s, wrong in mistakes[name].items()
+                        if np.shape(wrong) == got.shape and np.allclose(got, wrong)
+                    ),
+                    None,
+                )
+                _fail(
+                    "3.1",
+                    f"{name} fails the gradient check: rel_error {error:.1e} against central differences "
+                    f"(should be < 1e-6) for X of shape {X.shape}.\n{name} should be\n{_show(numeric)}\nbut is\n"
+                    f"{_show(got)}" + (f"\nLikely mistake: {hint}" if hint else ""),
+                )
+    print(f"Exercise 3.1: dW, db, dV and dc pass the gradient check on all {len(cases)} cases.")
+
+
+def _numeric_grad(X, params, name, dY):
+    from course_utils.gradcheck import numerical_gradient
+    from course_utils.mlp import mlp_forward
+
+    perturbed = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+
+    def scalar(_):
+        Y, _cache = mlp_forward(X, perturbed, g="relu", o="identity")
+        return np.sum(Y * dY)
+
+    return numerical_gradient(scalar, perturbed[name])
+
+
+# --- notebook 04 -------------------------------------------------------------------------------
+
+
+def check_sgd_step(sgd_step: Callable) -> None:
+    """Exercise 4.1: one SGD step with weight decay on the weights W and V, not on the biases b and c.
+
+    θ ← θ − η (g + λ θ) for weights, θ ← θ − η g for biases; returns a new dict.
+    """
+    rng = np.random.default_rng(41)
+    names = ("W", "b", "V", "c")
+    shapes = {"W": (3, 4), "b": (3,), "V": (2, 3), "c": (2,)}
+    for lr, decay in ((0.1, 0.0), (0.1, 0.01), (0.5, 0.3)):
+        params = {k: rng.normal(size=shape) for k, shape in shapes.items()}
+        grads = {k: rng.normal(size=shape) for k, shape in shapes.items()}
+        before = {k: v.copy() for k, v in params.items()}
+        result = sgd_step(params, grads, lr, decay)
+        if result is None:
+            _fail("4.1", "your function returned None. Did you forget the `return` statement?")
+        if not isinstance(result, dict) or set(result) != set(names):
+            _fail("4.1", f"return a dict with keys W, b, V, c; got {_describe(result)}.")
+        expected = {
+            k: params_k - lr * (grads[k] + (decay * params_k if k in ("W", "V") else 0.0))
+            for k, params_k in before.items()
+        }
+        wrong = {
+            "the step goes uphill: subtract η·gradient, do not add it.": {
+                k: before[k] + lr * (grads[k] + (decay * before[k] if k in ("W", "V") else 0)) for k in names
+            },
+            "weight decay is applied to the biases too; this notebook decays only W and V.": {
+                k: before[k] - lr * (grads[k] + decay * before[k]) for k in names
+            },
+            "weight decay has the wrong sign: it pulls weights towards 0, θ − ηλθ.": {
+                k: before[k] - lr * (grads[k] - (decay * before[k] if k in ("W", "V") else 0)) for k in names
+            },
+            "the decay is not multiplied by the step size: θ ← θ − η(g + λθ).": {
+                k: before[k] - lr * grads[k] - (decay * before[k] if k in ("W", "V") else 0) for k in names
+            },
+        }
+        for name in names:
+            got = to_array(result[name], "4.1", what=f"your {name}")
+            if got.shape != expected[name].shape:
+                _fail("4.1", f"the new {name} has shape {got.shape}, expected {expected[name].shape}.")
+            if not np.allclose(got, expected[name], rtol=1e-10, atol=1e-12):
+                hint = next((s for s, w in wrong.items() if np.allclose(got, w[name], rtol=1e-10, atol=1e-12)), None)
+                _fail(
+                    "4.1",
+                    f"with lr={lr}, weight_decay={decay} the new {name} should be\n{_show(expected[name])}\n"
+                    f"but is\n{_show(got)}" + (f"\nLikely mistake: {hint}" if hint else ""),
+                )
+    print("Exercise 4.1: all 3 checks passed.")

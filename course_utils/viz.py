@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["draw_mlp", "plot_curves", "image_grid"]
+__all__ = ["draw_mlp", "draw_graph", "plot_curves", "image_grid"]
 
 
 def _node(ax, xy, value, label, color="white"):
@@ -55,6 +55,35 @@ def draw_mlp(x, W, V, hidden_pre, hidden, z, y, g_name: str = "g", o_name: str =
     ax.set_ylim(-(max(map(len, layers)) - 1) / 2 - 1.0, (max(map(len, layers)) - 1) / 2 + 1.0)
     ax.set_aspect("equal")
     ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def draw_graph(nodes: dict, edges: list, title: str = ""):
+    """A computational graph (notebook 03): forward values above each node, gradients below.
+
+    Args:
+        nodes: name -> (x, y, forward_text, backward_text); positions in data units.
+        edges: (from, to, operation label) triples; arrows point forward.
+    """
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    for start, end, label in edges:
+        (x0, y0), (x1, y1) = nodes[start][:2], nodes[end][:2]
+        ax.annotate("", xy=(x1 - 0.42, y1), xytext=(x0 + 0.42, y0),
+                    arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 1.5})  # fmt: skip
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, label, ha="center", fontsize=9, color="0.3")
+    for name, (x, y, forward_text, backward_text) in nodes.items():
+        ax.add_patch(plt.Rectangle((x - 0.4, y - 0.22), 0.8, 0.44, facecolor="#dbe9f6", edgecolor="black"))
+        ax.text(x, y, name, ha="center", va="center", fontsize=12, weight="bold")
+        ax.text(x, y + 0.32, forward_text, ha="center", va="bottom", fontsize=9, color="tab:blue")
+        ax.text(x, y - 0.32, backward_text, ha="center", va="top", fontsize=9, color="tab:red")
+    xs = [v[0] for v in nodes.values()]
+    ys = [v[1] for v in nodes.values()]
+    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
+    ax.set_ylim(min(ys) - 0.9, max(ys) + 0.9)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     return fig
 

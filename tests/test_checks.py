@@ -62,3 +62,125 @@ def test_to_array_handles_numpy_torch_and_lists():
 def test_check_cases_reports_non_finite_results():
     with pytest.raises(ExerciseFailure, match="inf or nan"):
         check_cases("9.9", lambda x: np.inf, lambda x: 1.0, [(1,)])
+
+
+# --- exercises 1.1 to 4.1: the right answer passes, each named mistake is recognised ------------
+
+from course_utils import checks  # noqa: E402
+from course_utils import losses as reference_losses  # noqa: E402
+from course_utils.checks import (  # noqa: E402
+    check_backward,
+    check_bernoulli_nll,
+    check_categorical_nll,
+    check_forward_batch,
+    check_gaussian_nll,
+    check_sgd_step,
+)
+
+
+def _relu(a):
+    return np.maximum(a, 0)
+
+
+def test_forward_batch(capsys):
+    check_forward_batch(lambda X, W, b, V, c: _relu(X @ W.T + b) @ V.T + c)
+    assert "Exercise 1.1: all 4 checks passed." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (lambda X, W, b, V, c: _relu(X @ W + b) @ V.T + c, "W is used transposed"),
+        (lambda X, W, b, V, c: (X @ W.T + b) @ V.T + c, "activation g is missing"),
+        (lambda X, W, b, V, c: _relu(X @ W.T + b[:, None]) @ V.T + c, "wrong axis"),
+        (lambda X, W, b, V, c: _relu(X @ W.T) @ V.T + c, "bias b is missing"),
+        (lambda X, W, b, V, c: (_relu(X @ W.T + b) @ V.T + c)[:, 0], r"shape \(3,\)"),
+    ],
+)
+def test_forward_batch_mistakes(wrong, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_forward_batch(wrong)
+
+
+def test_loss_checkers_accept_the_reference(capsys):
+    check_gaussian_nll(reference_losses.gaussian_nll)
+    check_bernoulli_nll(reference_losses.bernoulli_nll)
+    check_categorical_nll(reference_losses.categorical_nll)
+    assert capsys.readouterr().out.count("all 4 checks passed, for the loss and for its gradient") == 3
+
+
+@pytest.mark.parametrize(
+    ("checker", "wrong", "hint"),
+    [
+        (check_gaussian_nll, checks._summed(reference_losses.gaussian_nll), "mean over the batch is missing"),
+        (check_bernoulli_nll, checks._summed(reference_losses.bernoulli_nll), "mean over the batch is missing"),
+        (check_bernoulli_nll, checks._naive_bernoulli, "overflows for large logits"),
+        (check_bernoulli_nll, lambda z, y: reference_losses.bernoulli_nll(z, 1 - y), "labels are swapped"),
+        (check_categorical_nll, checks._summed(reference_losses.categorical_nll), "mean over the batch is missing"),
+        (check_categorical_nll, checks._naive_categorical, "overflows to inf"),
+        (check_categorical_nll, checks._categorical_over_batch, "over the batch"),
+        (check_categorical_nll, lambda z, y: reference_losses.categorical_nll(z, y)[0], "return a pair"),
+        (check_gaussian_nll, lambda p, y, s: None, "returned None"),
+    ],
+)
+def test_loss_checker_mistakes(checker, wrong, hint):
+    with pytest.raises(AssertionError, match=hint):
+        checker(wrong)
+
+
+def test_backward(capsys):
+    check_backward(checks._reference_backward)
+    assert "pass the gradient check on all 4 cases" in capsys.readouterr().out
+
+
+def _backward_with(change):
+    def backward(X, W, b, V, c, dY):
+        return change(X, W, b, V, c, dY, *checks._reference_backward(X, W, b, V, c, dY))
+
+    return backward
+
+
+@pytest.mark.parametrize(
+    ("change", "hint"),
+    [
+        (lambda X, W, b, V, c, dY, dW, db, dV, dc: ((dY @ V).T @ X, db, dV, dc), "ReLU derivative is missing"),
+        (lambda X, W, b, V, c, dY, dW, db, dV, dc: (dW, db / len(X), dV, dc), "db is averaged"),
+        (lambda X, W, b, V, c, dY, dW, db, dV, dc: (dW, db, dY.T @ (X @ W.T + b), dc), "pre-activation"),
+        (lambda X, W, b, V, c, dY, dW, db, dV, dc: (dW.T, db, dV, dc), "dW is transposed|dW has shape"),
+        (lambda X, W, b, V, c, dY, dW, db, dV, dc: (dW, db, dV), "four gradients"),
+    ],
+)
+def test_backward_mistakes(change, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_backward(_backward_with(change))
+
+
+def _sgd(sign=1.0, decay_biases=False, decay_sign=1.0, scale_decay=True):
+    def step(params, grads, lr, weight_decay):
+        new = {}
+        for k, v in params.items():
+            decay = weight_decay * v if (k in ("W", "V") or decay_biases) else 0.0
+            new[k] = v - sign * lr * grads[k] - (lr if scale_decay else 1.0) * decay_sign * decay
+        return new
+
+    return step
+
+
+def test_sgd_step(capsys):
+    check_sgd_step(_sgd())
+    assert "Exercise 4.1: all 3 checks passed." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (_sgd(sign=-1.0, decay_sign=-1.0), "uphill"),
+        (_sgd(decay_biases=True), "biases too"),
+        (_sgd(decay_sign=-1.0), "wrong sign"),
+        (_sgd(scale_decay=False), "not multiplied by the step size"),
+        (lambda p, g, lr, wd: [p[k] - lr * g[k] for k in p], "return a dict"),
+    ],
+)
+def test_sgd_step_mistakes(wrong, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_sgd_step(wrong)

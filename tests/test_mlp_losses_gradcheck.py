@@ -126,9 +126,7 @@ def test_gaussian_nll_matches_torch(n, d, scale, sigma, dtype, seed):
     np.testing.assert_allclose(grad, expected_grad, rtol=tol, atol=tol)
     # and with sigma = 1 it is half the MSE plus a constant
     mse = F.mse_loss(torch.tensor(pred, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)).item()
-    np.testing.assert_allclose(
-        gaussian_nll(pred, y)[0], 0.5 * mse + 0.5 * np.log(2 * np.pi), rtol=tol, atol=tol
-    )
+    np.testing.assert_allclose(gaussian_nll(pred, y)[0], 0.5 * mse + 0.5 * np.log(2 * np.pi), rtol=tol, atol=tol)
 
 
 @settings(max_examples=40, deadline=None)

@@ -37,8 +37,11 @@ $(STAMP):
 	@touch $@
 	@echo "Set-up done."
 
+# JupyterLab refuses to start as root (containers, some VMs) unless told it may.
+ROOT_OPT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $(ROOT_OPT) \
 		$(LAB_OPTS) notebooks/00_welcome.ipynb
 
 test-unit: setup

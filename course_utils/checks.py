@@ -215,16 +215,20 @@ def check_forward_batch(forward_batch: Callable) -> None:
 # --- notebook 02 -------------------------------------------------------------------------------
 
 
+def _require_tuple(result: Any, exercise: str, count: int, wanted: str) -> tuple:
+    """``result`` if it is a tuple/list of ``count`` items, else an ExerciseFailure saying what was wanted."""
+    if result is None:
+        _fail(exercise, "your function returned None. Did you forget the `return` statement?")
+    if not isinstance(result, (tuple, list)) or len(result) != count:
+        _fail(exercise, f"return {wanted}; your function returned {_describe(result)}.")
+    return tuple(result)
+
+
 def _pair_part(fn: Callable, index: int, exercise: str) -> Callable:
     """Element ``index`` of the (loss, gradient) pair ``fn`` returns, with a clear error if it is no pair."""
 
     def part(*args):
-        result = fn(*args)
-        if result is None:
-            _fail(exercise, "your function returned None. Did you forget the `return` statement?")
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
-            _fail(exercise, f"return a pair (loss, gradient); your function returned {_describe(result)}.")
-        return result[index]
+        return _require_tuple(fn(*args), exercise, 2, "a pair (loss, gradient)")[index]
 
     return part
 
@@ -339,7 +343,7 @@ def _guard_overflow(fn: Callable, exercise: str, hint: str) -> Callable:
 
     def guarded(*args):
         with np.errstate(all="ignore"):
-            loss, grad = _pair_part(fn, 0, exercise)(*args), _pair_part(fn, 1, exercise)(*args)
+            loss, grad = _require_tuple(fn(*args), exercise, 2, "a pair (loss, gradient)")
         if not np.all(np.isfinite(to_array(loss, exercise))) or not np.all(np.isfinite(to_array(grad, exercise))):
             big = float(np.max(np.abs(args[0])))
             _fail(exercise, f"with logits as large as {big:g} the result is not finite. Likely mistake: {hint}")
@@ -442,11 +446,7 @@ def check_backward(backward: Callable) -> None:
     rng = np.random.default_rng(31)
     cases = [(*case, rng.normal(size=(case[0].shape[0], case[3].shape[0]))) for case in _forward_cases(rng)]
     for X, W, b, V, c, dY in cases:
-        result = backward(X, W, b, V, c, dY)
-        if result is None:
-            _fail("3.1", "your function returned None. Did you forget the `return` statement?")
-        if not isinstance(result, (tuple, list)) or len(result) != 4:
-            _fail("3.1", f"return four gradients (dW, db, dV, dc); your function returned {_describe(result)}.")
+        result = _require_tuple(backward(X, W, b, V, c, dY), "3.1", 4, "four gradients (dW, db, dV, dc)")
         params = {"W": W, "b": b, "V": V, "c": c}
         mistakes = _backward_mistakes(X, W, b, V, c, dY)
         for name, got in zip(_GRAD_NAMES, result, strict=True):
@@ -509,22 +509,21 @@ def check_sgd_step(sgd_step: Callable) -> None:
             _fail("4.1", "your function returned None. Did you forget the `return` statement?")
         if not isinstance(result, dict) or set(result) != set(names):
             _fail("4.1", f"return a dict with keys W, b, V, c; got {_describe(result)}.")
-        expected = {
-            k: params_k - lr * (grads[k] + (decay * params_k if k in ("W", "V") else 0.0))
-            for k, params_k in before.items()
-        }
+        # λθ for the weights, 0 for the biases (this course's convention)
+        decay_term = {k: decay * before[k] if k in ("W", "V") else 0.0 for k in names}
+        expected = {k: before[k] - lr * (grads[k] + decay_term[k]) for k in names}
         wrong = {
             "the step goes uphill: subtract η·gradient, do not add it.": {
-                k: before[k] + lr * (grads[k] + (decay * before[k] if k in ("W", "V") else 0)) for k in names
+                k: before[k] + lr * (grads[k] + decay_term[k]) for k in names
             },
             "weight decay is applied to the biases too; this notebook decays only W and V.": {
                 k: before[k] - lr * (grads[k] + decay * before[k]) for k in names
             },
             "weight decay has the wrong sign: it pulls weights towards 0, θ − ηλθ.": {
-                k: before[k] - lr * (grads[k] - (decay * before[k] if k in ("W", "V") else 0)) for k in names
+                k: before[k] - lr * (grads[k] - decay_term[k]) for k in names
             },
             "the decay is not multiplied by the step size: θ ← θ − η(g + λθ).": {
-                k: before[k] - lr * grads[k] - (decay * before[k] if k in ("W", "V") else 0) for k in names
+                k: before[k] - lr * grads[k] - decay_term[k] for k in names
             },
         }
         for name in names:

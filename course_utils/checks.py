@@ -29,6 +29,8 @@ __all__ = [
     "check_categorical_nll",
     "check_backward",
     "check_sgd_step",
+    "check_to_vectors",
+    "check_dense_params",
 ]
 
 
@@ -538,3 +540,66 @@ def check_sgd_step(sgd_step: Callable) -> None:
                     f"but is\n{_show(got)}" + (f"\nLikely mistake: {hint}" if hint else ""),
                 )
     print("Exercise 4.1: all 3 checks passed.")
+
+
+# --- notebook 05 -------------------------------------------------------------------------------
+
+
+def _chw_vectors(batch):
+    return np.asarray(batch).transpose(0, 3, 1, 2).reshape(len(batch), -1)
+
+
+def check_to_vectors(to_vectors: Callable) -> None:
+    """Exercise 5.1: a batch of channel-last images (N, H, W, C) → vectors (N, C·H·W) in PyTorch's CHW order."""
+    rng = np.random.default_rng(51)
+    cases = [
+        (rng.integers(0, 256, size=(2, 4, 5, 3)).astype(np.float64),),  # non-square, so H and W cannot be swapped
+        (rng.random((1, 32, 32, 3)),),
+        (rng.random((3, 6, 2, 2)),),
+        (rng.random((2, 3, 3, 1)),),
+    ]
+    check_cases(
+        "5.1",
+        to_vectors,
+        _chw_vectors,
+        cases,
+        mistakes={
+            "the vector is in HWC order (all channels of pixel 1, then of pixel 2, ...), which is how the image "
+            "is stored. PyTorch expects CHW: the whole red plane, then green, then blue. Move the channel axis "
+            "first with .transpose(0, 3, 1, 2) before reshaping (a reshape alone never moves data between "
+            "axes).": lambda b: np.asarray(b).reshape(len(b), -1),
+            "the order is C, W, H: transpose(0, 3, 2, 1) swaps height and width too; use transpose(0, 3, 1, 2).": (
+                lambda b: np.asarray(b).transpose(0, 3, 2, 1).reshape(len(b), -1)
+            ),
+            "the whole batch became one long vector; keep the first axis: .reshape(N, -1).": lambda b: (
+                np.asarray(b).transpose(0, 3, 1, 2).reshape(-1)
+            ),
+            "the batch axis moved: the result should have one row per image, (N, C·H·W).": lambda b: (
+                np.asarray(b).transpose(0, 3, 1, 2).reshape(len(b), -1).T
+            ),
+        },
+        rtol=0,
+        atol=0,
+        what="the vectors",
+    )
+
+
+def check_dense_params(dense_params: Callable[[int, int], Any]) -> None:
+    """Exercise 5.2: trainable numbers of a dense layer from n_inputs to n_outputs (weights and biases)."""
+    check_cases(
+        "5.2",
+        dense_params,
+        lambda n_in, n_out: n_in * n_out + n_out,
+        cases=[(3, 2), (784, 256), (3072, 256), (256, 10), (1, 1)],
+        mistakes={
+            "the biases are missing: each output unit has one bias besides its n_inputs weights.": lambda i, o: i * o,
+            "one bias per input; there is one bias per output unit, so + n_outputs.": lambda i, o: i * o + i,
+            "the sizes are added; every input connects to every output, so the weights number "
+            "n_inputs · n_outputs.": lambda i, o: i + o,
+            "the sizes are added, plus the biases; every input connects to every output, so the weights "
+            "number n_inputs · n_outputs.": lambda i, o: i + o + o,
+        },
+        rtol=0,
+        atol=0,
+        what="the parameter count",
+    )

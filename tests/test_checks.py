@@ -184,3 +184,56 @@ def test_sgd_step(capsys):
 def test_sgd_step_mistakes(wrong, hint):
     with pytest.raises(AssertionError, match=hint):
         check_sgd_step(wrong)
+
+
+# --- notebook 05 -------------------------------------------------------------------------------
+
+
+def test_to_vectors_accepts_numpy_and_torch_answers(capsys):
+    from course_utils.checks import check_to_vectors
+
+    check_to_vectors(lambda b: b.transpose(0, 3, 1, 2).reshape(len(b), -1))
+    check_to_vectors(lambda b: torch.from_numpy(b).permute(0, 3, 1, 2).flatten(1))
+    assert capsys.readouterr().out.count("Exercise 5.1: all 4 checks passed.") == 2
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (lambda b: b.reshape(len(b), -1), "HWC order"),
+        (lambda b: b.reshape(b.shape[0], b.shape[3], b.shape[1], b.shape[2]).reshape(len(b), -1), "HWC order"),
+        (lambda b: b.transpose(0, 3, 2, 1).reshape(len(b), -1), "C, W, H"),
+        (lambda b: b.transpose(0, 3, 1, 2).reshape(-1), "one long vector"),
+        (lambda b: b.transpose(0, 3, 1, 2).reshape(len(b), -1).T, "one row per image"),
+        (lambda b: None, "returned None"),
+        (lambda b: "vectors", "not a string"),
+    ],
+)
+def test_to_vectors_names_the_mistake(wrong, hint):
+    from course_utils.checks import check_to_vectors
+
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_to_vectors(wrong)
+
+
+def test_dense_params(capsys):
+    from course_utils.checks import check_dense_params
+
+    check_dense_params(lambda n_in, n_out: n_in * n_out + n_out)
+    assert "Exercise 5.2: all 5 checks passed." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (lambda i, o: i * o, "biases are missing"),
+        (lambda i, o: (i + 1) * o - o + i, "one bias per input"),
+        (lambda i, o: i + o, "added"),
+        (lambda i, o: [i * o + o], r"shape \(1,\)"),
+    ],
+)
+def test_dense_params_names_the_mistake(wrong, hint):
+    from course_utils.checks import check_dense_params
+
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_dense_params(wrong)

@@ -1,0 +1,78 @@
+"""Per-epoch speed of the in-memory training loop against the usual tutorial loop.
+
+Both train the MLP of notebook 05 (784 → 256 → ReLU → 10) with SGD (lr 0.01, momentum 0.9),
+batch size 64, for one epoch over the 60,000 MNIST training images, one after the other in
+this run (machines are noisy: compare ratios from one run, not times across runs).
+
+* tutorial: ``torchvision.datasets.MNIST`` with ``ToTensor()`` + ``Normalize``, a
+  ``DataLoader(batch_size=64, shuffle=True)``: a PIL image and two transforms per sample.
+* in-memory: ``course_utils.data.Batches`` (the images converted and normalised once,
+  a batch is one indexing operation) and ``course_utils.train.fit``.
+
+Usage: python benchmarks/data_pipeline.py [--fast]   (--fast: a 10,000-image slice)
+The last line is the per-epoch speed-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Subset
+from torchvision import datasets, transforms
+
+from course_utils.data import MNIST_MEAN, MNIST_STD, Batches, find_mnist, load_mnist
+from course_utils.env import set_seed
+from course_utils.models import mlp
+from course_utils.train import fit
+
+BATCH_SIZE = 64
+
+
+def tutorial_epoch(model, loader) -> float:
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model.train()
+    start = time.perf_counter()
+    for images, labels in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
+def in_memory_epoch(model, batches) -> float:
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    history = fit(model, batches, 1, optimizer, progress=False)
+    return history.epoch_seconds[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="time a 10,000-image slice instead of all 60,000")
+    args = parser.parse_args()
+    count = 10_000 if args.fast else 60_000
+
+    rng = set_seed(0)
+    images, labels = load_mnist("train")  # also checks the files' checksums
+    root = find_mnist()
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+    dataset = datasets.MNIST(str(root), train=True, transform=transform, download=False)
+    loader = DataLoader(Subset(dataset, range(count)), batch_size=BATCH_SIZE, shuffle=True)
+    batches = Batches(images[:count], labels[:count], BATCH_SIZE, rng=rng, normalize=(MNIST_MEAN, MNIST_STD))
+
+    print(
+        f"MNIST, {count} training images, batch size {BATCH_SIZE}, MLP 784-256-10, SGD momentum 0.9, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
+    tutorial = tutorial_epoch(mlp(), loader)
+    in_memory = in_memory_epoch(mlp(), batches)
+    print(f"tutorial loop (DataLoader + ToTensor + Normalize): {tutorial:6.2f} s per epoch")
+    print(f"in-memory loop (Batches + fit):                     {in_memory:6.2f} s per epoch")
+    print(f"per-epoch speed-up: {tutorial / in_memory:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""Convolution and pooling layers in numpy: forward and backward, NCHW, float32 or float64.
+
+Introduced in notebook 06 (convolution) and notebook 07 (pooling); the numpy LeNet is built from them.
+
+Convention (as in the CS231n assignments)::
+
+    out, cache = layer_forward(x, ...)
+    dx, ... = layer_backward(dout, cache)
+
+Shapes follow PyTorch: images x are (N, C, H, W), conv weights w are (K, C, FH, FW).
+Output sizes follow the lecture's rule W_out = (W - F + 2P) / S + 1, and unlike PyTorch
+(which silently drops the last rows) a size that does not divide evenly is an error.
+Arrays in float32 stay float32 (the speed of the numpy LeNet depends on it); anything
+else is computed in float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = [
+    "conv_output_size",
+    "pool_output_size",
+    "conv2d_forward",
+    "conv2d_forward_naive",
+    "conv2d_backward",
+    "maxpool2d_forward",
+    "maxpool2d_backward",
+    "avgpool2d_forward",
+    "avgpool2d_backward",
+]
+
+
+def _require_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        rule = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return int(value)
+
+
+def conv_output_size(W: int, F: int, P: int = 0, S: int = 1) -> int:
+    """Output width of a convolution: (W - F + 2P) / S + 1.
+
+    Args:
+        W: input width (or height), F: filter size, P: zero padding on each side, S: stride.
+    Raises ValueError naming the numbers when any is not an integer in range (W, F, S ≥ 1,
+    P ≥ 0), when the filter does not fit the padded input, or when (W - F + 2P) is not
+    divisible by S.
+    """
+    W, F, P, S = (_require_int(W, "W", 1), _require_int(F, "F", 1), _require_int(P, "P", 0), _require_int(S, "S", 1))
+    span = W - F + 2 * P
+    if span < 0:
+        raise ValueError(f"the filter (F = {F}) is larger than the padded input (W + 2P = {W} + 2·{P} = {W + 2 * P})")
+    if span % S:
+        raise ValueError(
+            f"(W - F + 2P) = ({W} - {F} + 2·{P}) = {span} is not divisible by S = {S}: "
+            f"the filter would not fit a whole number of steps"
+        )
+    return span // S + 1
+
+
+def pool_output_size(W: int, F: int, S: int) -> int:
+    """Output width of a pooling layer: (W - F) / S + 1 (no padding).
+
+    Raises ValueError naming the numbers when any is not a positive integer, when the window
+    is larger than the input, or when (W - F) is not divisible by S.
+    """
+    W, F, S = _require_int(W, "W", 1), _require_int(F, "F", 1), _require_int(S, "S", 1)
+    span = W - F
+    if span < 0:
+        raise ValueError(f"the pooling window (F = {F}) is larger than the input (W = {W})")
+    if span % S:
+        raise ValueError(f"(W - F) = ({W} - {F}) = {span} is not divisible by S = {S}")
+    return span // S + 1
+
+
+def _float(a, name: str) -> np.ndarray:
+    a = np.asarray(a)
+    if a.dtype not in (np.float32, np.float64):
+        if not np.issubdtype(a.dtype, np.number):
+            raise ValueError(f"{name} must hold numbers, got dtype {a.dtype}")
+        a = a.astype(np.float64)
+    return a
+
+
+def _check_conv_args(x, w, b, stride, pad):
+    x, w, b = _float(x, "x"), _float(w, "w"), _float(b, "b")
+    if x.ndim != 4:
+        raise ValueError(f"x must be (N, C, H, W), got shape {x.shape}")
+    if w.ndim != 4:
+        raise ValueError(f"w must be (K, C, FH, FW), got shape {w.shape}")
+    if b.shape != (w.shape[0],):
+        raise ValueError(f"b must be (K,) = ({w.shape[0]},) for w of shape {w.shape}, got shape {b.shape}")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"x has {x.shape[1]} channels (shape {x.shape}) but w expects {w.shape[1]} (shape {w.shape})")
+    dtype = np.result_type(x, w, b)
+    x, w, b = x.astype(dtype, copy=False), w.astype(dtype, copy=False), b.astype(dtype, copy=False)
+    out_h = conv_output_size(x.shape[2], w.shape[2], pad, stride)
+    out_w = conv_output_size(x.shape[3], w.shape[3], pad, stride)
+    return x, w, b, out_h, out_w
+
+
+def _pad(x: np.ndarray, pad: int) -> np.ndarray:
+    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
+
+
+def _im2col(x: np.ndarray, fh: int, fw: int, stride: int, pad: int, out_h: int, out_w: int) -> np.ndarray:
+    """Every filter-sized patch of x as a column: (C·FH·FW, N·out_h·out_w), rows ordered like w.reshape(K, -1)."""
+    windows = sliding_window_view(_pad(x, pad), (fh, fw), axis=(2, 3))[:, :, ::stride, ::stride]
+    # windows: (N, C, out_h, out_w, FH, FW), a view. One copy puts it in matrix order.
+    n, c = x.shape[:2]
+    return np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(c * fh * fw, n * out_h * out_w)
+
+
+def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0) -> tuple[np.ndarray, dict]:
+    """Convolution (cross-correlation, as in PyTorch) by im2col and one matrix product.
+
+    Args:
+        x: (N, C, H, W) input.  w: (K, C, FH, FW) filters.  b: (K,) biases.
+        stride: S ≥ 1, the step between filter positions.  pad: P ≥ 0 zeros on each side.
+    Returns:
+        out: (N, K, H_out, W_out) with H_out = (H - FH + 2P)/S + 1 (likewise W_out);
+            out[n, k, i, j] = b[k] + Σ_{c,p,q} w[k, c, p, q] · x_padded[n, c, S·i + p, S·j + q].
+        cache: what conv2d_backward needs.
+    """
+    x, w, b, out_h, out_w = _check_conv_args(x, w, b, stride, pad)
+    n, k = x.shape[0], w.shape[0]
+    cols = _im2col(x, w.shape[2], w.shape[3], stride, pad, out_h, out_w)
+    out = w.reshape(k, -1) @ cols  # (K, N·out_h·out_w)
+    out += b[:, None]
+    out = np.ascontiguousarray(out.reshape(k, n, out_h, out_w).transpose(1, 0, 2, 3))
+    return out, {"x_shape": x.shape, "w": w, "stride": stride, "pad": pad, "cols": cols}
+
+
+def conv2d_forward_naive(x, w, b, stride: int = 1, pad: int = 0) -> tuple[np.ndarray, dict]:
+    """The same as :func:`conv2d_forward`, written as explicit loops for reading (slow).
+
+    Shapes as in conv2d_forward: x (N, C, H, W), w (K, C, FH, FW), b (K,) → out (N, K, H_out, W_out).
+    """
+    x, w, b, out_h, out_w = _check_conv_args(x, w, b, stride, pad)
+    n_images, n_filters, fh, fw = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    x_padded = _pad(x, pad)
+    out = np.zeros((n_images, n_filters, out_h, out_w), dtype=x.dtype)
+    for n in range(n_images):
+        for k in range(n_filters):
+            for i in range(out_h):
+                for j in range(out_w):
+                    window = x_padded[n, :, i * stride : i * stride + fh, j * stride : j * stride + fw]
+                    out[n, k, i, j] = np.sum(window * w[k]) + b[k]  # a C·FH·FW-number dot product plus a bias
+    return out, {"x_shape": x.shape, "w": w, "stride": stride, "pad": pad, "x": x}
+
+
+def conv2d_backward(dout, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of a convolution from the gradient of its output.
+
+    Args:
+        dout: (N, K, H_out, W_out), the gradient of the loss with respect to out.
+        cache: from conv2d_forward or conv2d_forward_naive.
+    Returns:
+        dx (N, C, H, W): a full correlation of dout with the flipped filters (here: the
+            columns w^T · dout added back into the patches they came from, "col2im");
+        dw (K, C, FH, FW): the correlation of the input with dout;
+        db (K,): dout summed over images and positions.
+    """
+    x_shape, w, stride, pad = cache["x_shape"], cache["w"], cache["stride"], cache["pad"]
+    n, c, h, wd = x_shape
+    k, _, fh, fw = w.shape
+    dout = np.asarray(dout, dtype=w.dtype)
+    out_h, out_w = conv_output_size(h, fh, pad, stride), conv_output_size(wd, fw, pad, stride)
+    if dout.shape != (n, k, out_h, out_w):
+        raise ValueError(
+            f"dout must have the shape of the output, (N, K, H_out, W_out) = {(n, k, out_h, out_w)}, got {dout.shape}"
+        )
+    cols = cache.get("cols")
+    if cols is None:  # the naive forward keeps x instead
+        cols = _im2col(cache["x"], fh, fw, stride, pad, out_h, out_w)
+    dout_rows = dout.transpose(1, 0, 2, 3).reshape(k, -1)  # (K, N·out_h·out_w)
+    db = dout_rows.sum(axis=1)
+    dw = (dout_rows @ cols.T).reshape(w.shape)
+    dcols = (w.reshape(k, -1).T @ dout_rows).reshape(c, fh, fw, n, out_h, out_w)
+    dx_padded = np.zeros((n, c, h + 2 * pad, wd + 2 * pad), dtype=w.dtype)
+    for p in range(fh):  # col2im: each filter offset adds its share back (overlaps add up)
+        for q in range(fw):
+            dx_padded[:, :, p : p + stride * out_h : stride, q : q + stride * out_w : stride] += dcols[
+                :, p, q
+            ].transpose(1, 0, 2, 3)
+    dx = dx_padded[:, :, pad : pad + h, pad : pad + wd] if pad else dx_padded
+    return dx, dw, db
+
+
+def _pool_windows(x, size: int, stride: int):
+    x = _float(x, "x")
+    if x.ndim != 4:
+        raise ValueError(f"x must be (N, C, H, W), got shape {x.shape}")
+    out_h = pool_output_size(x.shape[2], size, stride)
+    out_w = pool_output_size(x.shape[3], size, stride)
+    windows = sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
+    return x, windows, out_h, out_w  # windows: (N, C, out_h, out_w, size, size), a view
+
+
+def _check_dout(dout, cache: dict) -> np.ndarray:
+    dout = np.asarray(dout, dtype=cache["dtype"])
+    if dout.shape != cache["out_shape"]:
+        raise ValueError(f"dout must have the shape of the output {cache['out_shape']}, got {dout.shape}")
+    return dout
+
+
+def maxpool2d_forward(x, size: int = 2, stride: int = 2) -> tuple[np.ndarray, dict]:
+    """Max pooling over size×size windows taken every ``stride`` pixels (they overlap when stride < size).
+
+    Args:
+        x: (N, C, H, W).
+    Returns:
+        out: (N, C, H_out, W_out) with H_out = (H - size)/stride + 1; cache for the backward pass.
+    Ties: when a window holds its maximum more than once, the first one in row-major order
+    (top row first, left to right) gets the gradient, as in PyTorch on the CPU.
+    """
+    x, windows, out_h, out_w = _pool_windows(x, size, stride)
+    flat = windows.reshape(*windows.shape[:4], size * size)
+    arg = flat.argmax(axis=-1)  # argmax returns the first maximum: the tie rule above
+    out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+    cache = {"x_shape": x.shape, "dtype": x.dtype, "out_shape": out.shape, "size": size, "stride": stride, "arg": arg}
+    return out, cache
+
+
+def maxpool2d_backward(dout, cache: dict) -> np.ndarray:
+    """Gradient of max pooling: each output's gradient goes to the input that was its maximum.
+
+    dout (N, C, H_out, W_out) → dx (N, C, H, W). Where windows overlap, an input that was the
+    maximum of several windows receives the sum of their gradients.
+    """
+    dout = _check_dout(dout, cache)
+    n, c, h, w = cache["x_shape"]
+    size, stride, arg = cache["size"], cache["stride"], cache["arg"]
+    out_h, out_w = arg.shape[2:]
+    rows = np.arange(out_h)[:, None] * stride + arg // size  # (N, C, out_h, out_w) input row of each maximum
+    cols = np.arange(out_w)[None, :] * stride + arg % size
+    planes = np.arange(n * c).reshape(n, c, 1, 1)
+    index = (planes * h + rows) * w + cols
+    dx = np.bincount(index.ravel(), weights=dout.ravel(), minlength=n * c * h * w)  # adds up overlaps
+    return dx.reshape(n, c, h, w).astype(cache["dtype"], copy=False)
+
+
+def avgpool2d_forward(x, size: int = 2, stride: int = 2) -> tuple[np.ndarray, dict]:
+    """Mean pooling over size×size windows taken every ``stride`` pixels.
+
+    x (N, C, H, W) → out (N, C, H_out, W_out) with H_out = (H - size)/stride + 1; and a cache.
+    """
+    x, windows, out_h, out_w = _pool_windows(x, size, stride)
+    out = windows.mean(axis=(4, 5), dtype=x.dtype)
+    return out, {"x_shape": x.shape, "dtype": x.dtype, "out_shape": out.shape, "size": size, "stride": stride}
+
+
+def avgpool2d_backward(dout, cache: dict) -> np.ndarray:
+    """Gradient of mean pooling: each output's gradient is spread evenly, 1/size² to every input of its window.
+
+    dout (N, C, H_out, W_out) → dx (N, C, H, W); overlapping windows add up.
+    """
+    dout = _check_dout(dout, cache)
+    size, stride = cache["size"], cache["stride"]
+    out_h, out_w = dout.shape[2:]
+    share = dout / (size * size)
+    dx = np.zeros(cache["x_shape"], dtype=cache["dtype"])
+    for p in range(size):
+        for q in range(size):
+            dx[:, :, p : p + stride * out_h : stride, q : q + stride * out_w : stride] += share
+    return dx

@@ -1,0 +1,244 @@
+"""course_utils.layers against torch.nn.functional (forward and autograd gradients), with hypothesis.
+
+Tolerances: float64 agrees to 1e-10 (relative to the largest value), float32 to 1e-4.
+"""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_utils.gradcheck import check_gradients
+from course_utils.layers import (
+    avgpool2d_backward,
+    avgpool2d_forward,
+    conv2d_backward,
+    conv2d_forward,
+    conv2d_forward_naive,
+    conv_output_size,
+    maxpool2d_backward,
+    maxpool2d_forward,
+    pool_output_size,
+)
+
+TOL = {np.float64: 1e-10, np.float32: 1e-4}
+
+
+def assert_close(ours, theirs, dtype):
+    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else theirs
+    assert ours.shape == theirs.shape
+    assert ours.dtype == dtype
+    scale = max(1.0, float(np.abs(theirs).max(initial=0.0)))
+    assert np.abs(ours - theirs).max(initial=0.0) <= TOL[dtype] * scale
+
+
+@st.composite
+def conv_cases(draw):
+    """Shapes that fit exactly: H = (H_out - 1)·S + F - 2P ≥ 1, odd and non-square sizes included."""
+    n, c, k = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    fh, fw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    stride, pad = draw(st.integers(1, 3)), draw(st.integers(0, 3))
+    out_h, out_w = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    h, w = (out_h - 1) * stride + fh - 2 * pad, (out_w - 1) * stride + fw - 2 * pad
+    if h < 1 or w < 1:
+        h, w, pad = (out_h - 1) * stride + fh, (out_w - 1) * stride + fw, 0
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    return (n, c, h, w), (k, c, fh, fw), stride, pad, dtype, draw(st.integers(0, 10**6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=conv_cases())
+def test_conv2d_matches_torch_forward_and_gradients(case):
+    x_shape, w_shape, stride, pad, dtype, seed = case
+    rng = np.random.default_rng(seed)
+    x, w, b = (
+        rng.normal(size=x_shape).astype(dtype),
+        rng.normal(size=w_shape).astype(dtype),
+        rng.normal(size=w_shape[0]).astype(dtype),
+    )
+    out, cache = conv2d_forward(x, w, b, stride=stride, pad=pad)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ref = F.conv2d(xt, wt, bt, stride=stride, padding=pad)
+    assert_close(out, ref, dtype)
+    dout = rng.normal(size=out.shape).astype(dtype)
+    ref.backward(torch.tensor(dout))
+    dx, dw, db = conv2d_backward(dout, cache)
+    assert_close(dx, xt.grad, dtype)
+    assert_close(dw, wt.grad, dtype)
+    assert_close(db, bt.grad, dtype)
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=conv_cases())
+def test_naive_conv_equals_im2col_and_shares_the_backward(case):
+    x_shape, w_shape, stride, pad, dtype, seed = case
+    rng = np.random.default_rng(seed)
+    x, w, b = (
+        rng.normal(size=x_shape).astype(dtype),
+        rng.normal(size=w_shape).astype(dtype),
+        rng.normal(size=w_shape[0]).astype(dtype),
+    )
+    fast, fast_cache = conv2d_forward(x, w, b, stride, pad)
+    slow, slow_cache = conv2d_forward_naive(x, w, b, stride, pad)
+    assert_close(slow, fast, dtype)
+    dout = rng.normal(size=fast.shape).astype(dtype)
+    for ours, theirs in zip(conv2d_backward(dout, slow_cache), conv2d_backward(dout, fast_cache), strict=True):
+        assert_close(ours, theirs, dtype)
+
+
+@pytest.mark.parametrize(("stride", "pad"), [(1, 0), (2, 1), (1, 1), (1, 2), (3, 0)])
+def test_conv2d_gradient_check(stride, pad):
+    rng = np.random.default_rng(stride * 10 + pad)
+    inputs = {"x": rng.normal(size=(2, 3, 9, 9)), "w": rng.normal(size=(4, 3, 3, 3)), "b": rng.normal(size=4)}
+    errors = check_gradients(
+        lambda x, w, b: conv2d_forward(x, w, b, stride, pad), conv2d_backward, inputs, rng, tol=1e-8
+    )
+    assert set(errors) == {"x", "w", "b"}
+
+
+@st.composite
+def pool_cases(draw):
+    """Window sizes 1-3 and strides 1-3 (overlapping when stride < size), inputs that fit exactly."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    size, stride = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    out_h, out_w = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    h, w = (out_h - 1) * stride + size, (out_w - 1) * stride + size
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    ties = draw(st.booleans())  # small integers: many windows hold their maximum twice
+    return (n, c, h, w), size, stride, dtype, ties, draw(st.integers(0, 10**6))
+
+
+def _pool_input(shape, dtype, ties, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, size=shape) if ties else rng.normal(size=shape)
+    return rng, x.astype(dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=pool_cases())
+def test_maxpool_matches_torch_including_overlaps_and_ties(case):
+    shape, size, stride, dtype, ties, seed = case
+    rng, x = _pool_input(shape, dtype, ties, seed)
+    out, cache = maxpool2d_forward(x, size, stride)
+    xt = torch.tensor(x, requires_grad=True)
+    ref = F.max_pool2d(xt, size, stride)
+    assert_close(out, ref, dtype)
+    dout = rng.normal(size=out.shape).astype(dtype)
+    ref.backward(torch.tensor(dout))
+    assert_close(maxpool2d_backward(dout, cache), xt.grad, dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=pool_cases())
+def test_avgpool_matches_torch(case):
+    shape, size, stride, dtype, ties, seed = case
+    rng, x = _pool_input(shape, dtype, ties, seed)
+    out, cache = avgpool2d_forward(x, size, stride)
+    xt = torch.tensor(x, requires_grad=True)
+    ref = F.avg_pool2d(xt, size, stride)
+    assert_close(out, ref, dtype)
+    dout = rng.normal(size=out.shape).astype(dtype)
+    ref.backward(torch.tensor(dout))
+    assert_close(avgpool2d_backward(dout, cache), xt.grad, dtype)
+
+
+def test_max_pool_tie_goes_to_the_first_in_row_major_order():
+    x = np.array([[[[1.0, 5.0], [5.0, 5.0]]]])
+    out, cache = maxpool2d_forward(x)
+    assert out[0, 0, 0, 0] == 5.0
+    assert maxpool2d_backward(np.ones((1, 1, 1, 1)), cache)[0, 0].tolist() == [[0.0, 1.0], [0.0, 0.0]]
+
+
+def test_overlapping_max_pool_adds_gradients_of_shared_maxima():
+    x = np.zeros((1, 1, 3, 5))
+    x[0, 0, 1, 2] = 9.0  # the maximum of both 3×3 windows (stride 2 overlap in column 2)
+    out, cache = maxpool2d_forward(x, size=3, stride=2)
+    assert out.shape == (1, 1, 1, 2)
+    dx = maxpool2d_backward(np.array([[[[1.0, 2.0]]]]), cache)
+    assert dx[0, 0, 1, 2] == 3.0 and dx.sum() == 3.0
+
+
+@pytest.mark.parametrize(
+    ("forward", "backward"), [(maxpool2d_forward, maxpool2d_backward), (avgpool2d_forward, avgpool2d_backward)]
+)
+@pytest.mark.parametrize(("size", "stride"), [(2, 2), (3, 2), (2, 1)])
+def test_pool_gradient_check(forward, backward, size, stride):
+    rng = np.random.default_rng(size * 10 + stride)
+    side = 8 if (size, stride) == (2, 2) else 7  # (side - size) divisible by stride
+    check_gradients(
+        lambda x: forward(x, size, stride), backward, {"x": rng.normal(size=(2, 2, side, side))}, rng, tol=1e-8
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "answer"),
+    [
+        ((32, 5, 0, 1), 28),
+        ((7, 3, 0, 1), 5),
+        ((7, 3, 1, 2), 4),
+        ((7, 3, 1, 1), 7),
+        ((7, 5, 2, 1), 7),
+        ((28, 5, 2, 1), 28),
+    ],
+)
+def test_conv_output_size_lecture_cases(args, answer):
+    assert conv_output_size(*args) == answer
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((32, 5, 0, 2), r"\(W - F \+ 2P\) = \(32 - 5 \+ 2·0\) = 27 is not divisible by S = 2"),
+        ((3, 5, 0, 1), "larger than the padded input"),
+        ((0, 3, 0, 1), "W must be a positive integer, got 0"),
+        ((7, 3, -1, 1), "P must be an integer ≥ 0, got -1"),
+        ((7, 3, 0, 0), "S must be a positive integer, got 0"),
+        ((7.0, 3, 0, 1), "W must be a positive integer, got 7.0"),
+        ((7, True, 0, 1), "F must be a positive integer, got True"),
+    ],
+)
+def test_conv_output_size_errors_name_values_and_rule(args, message):
+    with pytest.raises(ValueError, match=message):
+        conv_output_size(*args)
+
+
+def test_pool_output_size():
+    assert pool_output_size(28, 2, 2) == 14 and pool_output_size(7, 3, 2) == 3
+    with pytest.raises(ValueError, match=r"\(W - F\) = \(7 - 2\) = 5 is not divisible by S = 2"):
+        pool_output_size(7, 2, 2)
+    with pytest.raises(ValueError, match="larger than the input"):
+        pool_output_size(2, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "b_shape", "message"),
+    [
+        ((1, 3, 8, 8), (4, 2, 3, 3), (4,), r"x has 3 channels \(shape \(1, 3, 8, 8\)\) but w expects 2"),
+        ((3, 8, 8), (4, 3, 3, 3), (4,), r"x must be \(N, C, H, W\), got shape \(3, 8, 8\)"),
+        ((1, 3, 8, 8), (3, 3, 3), (4,), r"w must be \(K, C, FH, FW\), got shape \(3, 3, 3\)"),
+        ((1, 3, 8, 8), (4, 3, 3, 3), (3,), r"b must be \(K,\) = \(4,\)"),
+        ((1, 3, 8, 8), (4, 3, 3, 3), (4,), r"27|divisible"),
+    ],
+)
+def test_conv_shape_errors(x_shape, w_shape, b_shape, message):
+    stride = 2 if message.startswith("27") else 1
+    with pytest.raises(ValueError, match=message):
+        conv2d_forward(np.zeros(x_shape), np.zeros(w_shape), np.zeros(b_shape), stride=stride, pad=0)
+
+
+def test_backward_rejects_a_dout_of_the_wrong_shape():
+    _, cache = conv2d_forward(np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3)), np.zeros(2))
+    with pytest.raises(ValueError, match=r"\(1, 2, 3, 3\), got \(1, 2, 2, 2\)"):
+        conv2d_backward(np.zeros((1, 2, 2, 2)), cache)
+    _, cache = maxpool2d_forward(np.zeros((1, 1, 4, 4)))
+    with pytest.raises(ValueError, match=r"\(1, 1, 2, 2\), got \(1, 1, 4, 4\)"):
+        maxpool2d_backward(np.zeros((1, 1, 4, 4)), cache)
+
+
+def test_dtypes_are_kept_and_integers_promoted():
+    x32 = np.ones((1, 1, 4, 4), dtype=np.float32)
+    assert conv2d_forward(x32, np.ones((1, 1, 3, 3), np.float32), np.zeros(1, np.float32))[0].dtype == np.float32
+    assert conv2d_forward(np.ones((1, 1, 4, 4), dtype=int), np.ones((1, 1, 3, 3)), np.zeros(1))[0].dtype == np.float64
+    assert maxpool2d_forward(x32)[0].dtype == np.float32 and avgpool2d_forward(x32)[0].dtype == np.float32

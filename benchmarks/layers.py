@@ -4,9 +4,9 @@
 * max and mean pooling 2×2 stride 2 forward+backward on those layers' outputs;
 * the naive loop convolution against im2col on a small batch.
 
-Each time is the best of several repeats, the two sides interleaved (machines are noisy).
+Each time is the best of several runs, the two sides measured in alternating blocks (machines are noisy).
 Ratios are numpy time / PyTorch time (lower is better; 1.0 = as fast as PyTorch).
-Usage: python benchmarks/layers.py [--fast]   (--fast: fewer repeats)
+Usage: python benchmarks/layers.py [--fast]   (--fast: one round of 5 runs instead of 4)
 The last line is the worst conv forward+backward ratio.
 """
 
@@ -37,7 +37,14 @@ CONV_SHAPES = {  # name: (input C, H, W), (filters, size), padding
 
 
 def best_of(fn, repeats: int) -> float:
-    fn()  # warm-up: allocations, thread pools
+    """Best time of ``repeats`` runs, after two warm-up runs.
+
+    The warm-up also lets the other library's idle threads stop spinning: OpenBLAS (numpy) and
+    OpenMP (PyTorch) threads busy-wait for a while after their work, and on 2 cores that would
+    slow down whichever side runs next.
+    """
+    fn()
+    fn()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -46,12 +53,12 @@ def best_of(fn, repeats: int) -> float:
     return min(times)
 
 
-def side_by_side(numpy_fn, torch_fn, repeats: int) -> tuple[float, float]:
-    """Best times of the two, measured in alternation."""
+def side_by_side(numpy_fn, torch_fn, rounds: int) -> tuple[float, float]:
+    """Best times of the two, measured in alternating blocks of 5 runs."""
     numpy_times, torch_times = [], []
-    for _ in range(repeats):
-        numpy_times.append(best_of(numpy_fn, 1))
-        torch_times.append(best_of(torch_fn, 1))
+    for _ in range(rounds):
+        numpy_times.append(best_of(numpy_fn, 5))
+        torch_times.append(best_of(torch_fn, 5))
     return min(numpy_times), min(torch_times)
 
 
@@ -97,11 +104,11 @@ def pool_pair(x, forward, backward, torch_pool):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="fewer repeats")
-    repeats = 3 if parser.parse_args().fast else 15
+    repeats = 1 if parser.parse_args().fast else 4
     rng = np.random.default_rng(0)
     print(
         f"batch {BATCH}, float32, numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads); "
-        f"best of {repeats}, ratio = numpy / PyTorch"
+        f"best of {5 * repeats} runs, ratio = numpy / PyTorch"
     )
 
     conv_ratios = []
@@ -128,7 +135,7 @@ def main() -> None:
 
     x = rng.standard_normal((2, 1, 28, 28)).astype(np.float32)
     weights, bias = rng.standard_normal((6, 1, 5, 5)).astype(np.float32), np.zeros(6, np.float32)
-    naive = best_of(lambda: conv2d_forward_naive(x, weights, bias, 1, 2), max(1, repeats // 5))
+    naive = best_of(lambda: conv2d_forward_naive(x, weights, bias, 1, 2), 1)
     im2col = best_of(lambda: conv2d_forward(x, weights, bias, 1, 2), repeats)
     print(
         f"naive loops vs im2col, conv1 forward on a batch of 2: {1e3 * naive:.1f} ms vs {1e3 * im2col:.3f} ms, "

@@ -31,6 +31,8 @@ __all__ = [
     "check_sgd_step",
     "check_to_vectors",
     "check_dense_params",
+    "check_output_size",
+    "check_conv_forward",
 ]
 
 
@@ -602,4 +604,138 @@ def check_dense_params(dense_params: Callable[[int, int], Any]) -> None:
         rtol=0,
         atol=0,
         what="the parameter count",
+    )
+
+
+# --- notebook 06 -------------------------------------------------------------------------------
+
+
+def check_output_size(output_size: Callable[[int, int, int, int], Any]) -> None:
+    """Exercise 6.1: W_out = (W - F + 2P)/S + 1 for the lecture's cases (and AlexNet's first layer)."""
+    if not callable(output_size):
+        _fail("6.1", f"expected a function, got {_describe(output_size)}.")
+    cases = [
+        (32, 5, 0, 1),
+        (5, 3, 0, 1),
+        (5, 3, 1, 2),
+        (5, 3, 1, 1),
+        (5, 3, 2, 1),
+        (7, 3, 1, 2),
+        (28, 5, 2, 1),
+        (227, 11, 0, 4),
+    ]
+    mistakes = {
+        "the + 1 is missing: a filter that fits exactly once (W = F, P = 0) gives one output, not zero.": (
+            lambda W, F, P, S: (W - F + 2 * P) / S
+        ),
+        "the padding is counted once; it is added on both sides, so 2P.": lambda W, F, P, S: (W - F + P) / S + 1,
+        "the padding is left out.": lambda W, F, P, S: (W - F) / S + 1,
+        "the stride is left out: with stride S the filter jumps S pixels, so divide by S.": (
+            lambda W, F, P, S: W - F + 2 * P + 1
+        ),
+        "the + 1 is inside the division; it counts the first position, so it comes after dividing.": (
+            lambda W, F, P, S: (W - F + 2 * P + 1) / S
+        ),
+    }
+    answers = []
+    for W, F, P, S in cases:
+        got = to_array(output_size(W, F, P, S), "6.1")
+        if got.shape != ():
+            _fail("6.1", f"return one number, got an array of shape {got.shape}.")
+        answers.append(float(got))
+    for (W, F, P, S), got in zip(cases, answers, strict=True):
+        expected = (W - F + 2 * P) // S + 1
+        if abs(got - expected) > 1e-9:
+            # A mistake is named only if it explains every answer (with / or with //), not just this one.
+            hint = next(
+                (
+                    sentence
+                    for sentence, wrong in mistakes.items()
+                    if all(
+                        abs(a - wrong(*c)) < 1e-9 or a == np.floor(wrong(*c))
+                        for c, a in zip(cases, answers, strict=True)
+                    )
+                ),
+                None,
+            )
+            _fail(
+                "6.1",
+                f"for W={W}, F={F}, P={P}, S={S} you returned {got:g}, but "
+                f"W_out = (W − F + 2P)/S + 1 = ({W} − {F} + 2·{P})/{S} + 1 = {W - F + 2 * P}/{S} + 1 = {expected}."
+                + (f"\nLikely mistake: {hint}" if hint else ""),
+            )
+    print(f"Exercise 6.1: all {len(cases)} checks passed.")
+
+
+def _conv_loops(x, w, b, stride, out_h, out_w):
+    """Reference loops on an already padded x; windows at (stride·i, stride·j)."""
+    fh, fw = w.shape[2:]
+    out = np.zeros((x.shape[0], w.shape[0], out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = x[:, None, :, i * stride : i * stride + fh, j * stride : j * stride + fw]
+            out[:, :, i, j] = np.sum(window * w[None], axis=(2, 3, 4)) + b
+    return out
+
+
+def _conv_reference(x, w, b, stride, pad):
+    out_h = (x.shape[2] - w.shape[2] + 2 * pad) // stride + 1
+    out_w = (x.shape[3] - w.shape[3] + 2 * pad) // stride + 1
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    return _conv_loops(padded, w, b, stride, out_h, out_w)
+
+
+def _conv_padded_one_side(x, w, b, stride, pad, before):
+    width = ((2 * pad, 0), (2 * pad, 0)) if before else ((0, 2 * pad), (0, 2 * pad))
+    padded = np.pad(x, ((0, 0), (0, 0), *width))
+    expected = _conv_reference(x, w, b, stride, pad)
+    return _conv_loops(padded, w, b, stride, *expected.shape[2:])
+
+
+def check_conv_forward(conv_forward: Callable) -> None:
+    """Exercise 6.2: conv_forward(x, w, b, stride, pad) with loops; x (N, C, H, W), w (K, C, F, F), b (K,)."""
+    rng = np.random.default_rng(62)
+
+    def case(x_shape, w_shape, stride, pad):
+        return (rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0]), stride, pad)
+
+    cases = [
+        (np.arange(16.0).reshape(1, 1, 4, 4), np.ones((1, 1, 3, 3)), np.array([0.5]), 1, 0),
+        case((2, 3, 5, 5), (4, 3, 3, 3), 1, 1),
+        case((1, 2, 7, 7), (3, 2, 3, 3), 2, 1),
+        case((2, 1, 6, 6), (2, 1, 2, 2), 2, 0),
+        case((1, 2, 4, 6), (2, 2, 3, 3), 1, 2),
+    ]
+    check_cases(
+        "6.2",
+        conv_forward,
+        _conv_reference,
+        cases,
+        mistakes={
+            "the bias is missing: each filter adds its b[k] to every output position.": (
+                lambda x, w, b, s, p: _conv_reference(x, w, np.zeros_like(b), s, p)
+            ),
+            "the image is padded on one side only (all 2P zeros after it); put P zeros on each side.": (
+                lambda x, w, b, s, p: _conv_padded_one_side(x, w, b, s, p, before=False)
+            ),
+            "the image is padded on one side only (all 2P zeros before it); put P zeros on each side.": (
+                lambda x, w, b, s, p: _conv_padded_one_side(x, w, b, s, p, before=True)
+            ),
+            "the stride is ignored: with stride S the output is smaller and window (i, j) starts at (S·i, S·j).": (
+                lambda x, w, b, s, p: _conv_reference(x, w, b, 1, p)
+            ),
+            "the output has the right size, but window (i, j) starts at (i, j) instead of (S·i, S·j).": (
+                lambda x, w, b, s, p: _conv_reference(x, w, b, 1, p)[
+                    :, :, : (x.shape[2] - w.shape[2] + 2 * p) // s + 1, : (x.shape[3] - w.shape[3] + 2 * p) // s + 1
+                ]
+            ),
+            "the filter is flipped (that is the mathematicians' convolution); "
+            "CNN layers slide the filter as it is (cross-correlation).": (
+                lambda x, w, b, s, p: _conv_reference(x, w[:, :, ::-1, ::-1], b, s, p)
+            ),
+            "the padding is ignored.": lambda x, w, b, s, p: _conv_reference(x, w, b, s, 0),
+        },
+        rtol=1e-6,
+        atol=1e-8,
+        what="the output",
     )

@@ -39,6 +39,7 @@ __all__ = [
     "fetch",
     "data_status",
     "Batches",
+    "sample_photo",
 ]
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -237,6 +238,24 @@ def load_cifar10(split: str = "train", download: bool = True) -> tuple[torch.Ten
     dataset = CIFAR10(str(root), train=(split == "train"), download=False)
     images = torch.from_numpy(np.ascontiguousarray(dataset.data.transpose(0, 3, 1, 2)))
     return images, torch.tensor(dataset.targets, dtype=torch.int64)
+
+
+def sample_photo(size: int = 32) -> np.ndarray:
+    """A real colour photo at CIFAR-10's size: matplotlib's bundled portrait of Grace Hopper (no download).
+
+    The top square of the 512×600 picture (her face), resized to size×size with bilinear filtering.
+    Returns uint8 (size, size, 3) in channel-last (HWC) order, as image files store it.
+    Used by notebooks 05 (flattening) and 06-07 (convolution and pooling on a real image).
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"size must be a positive int, got {size!r}")
+    from matplotlib import cbook
+    from PIL import Image
+
+    with Image.open(cbook.get_sample_data("grace_hopper.jpg")) as photo:
+        side = min(photo.size)
+        square = photo.convert("RGB").crop((0, 0, side, side))
+        return np.asarray(square.resize((size, size), Image.BILINEAR))
 
 
 def _try_download(dataset: str) -> str | None:

@@ -29,6 +29,8 @@ __all__ = [
     "maxpool2d_backward",
     "avgpool2d_forward",
     "avgpool2d_backward",
+    "example_filters",
+    "conv_layer_cost",
 ]
 
 
@@ -106,11 +108,30 @@ def _pad(x: np.ndarray, pad: int) -> np.ndarray:
 
 
 def _im2col(x: np.ndarray, fh: int, fw: int, stride: int, pad: int, out_h: int, out_w: int) -> np.ndarray:
-    """Every filter-sized patch of x as a column: (C·FH·FW, N·out_h·out_w), rows ordered like w.reshape(K, -1)."""
-    windows = sliding_window_view(_pad(x, pad), (fh, fw), axis=(2, 3))[:, :, ::stride, ::stride]
-    # windows: (N, C, out_h, out_w, FH, FW), a view. One copy puts it in matrix order.
-    n, c = x.shape[:2]
-    return np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(c * fh * fw, n * out_h * out_w)
+    """Every filter-sized patch of x as a column: (C·FH·FW, out_h·out_w·N), rows ordered like w.reshape(K, -1).
+
+    The columns run over positions first and images last (batch-last layout): copying a patch
+    then moves long contiguous runs of N numbers instead of single pixels, which is what makes
+    this fast. The matrix product sees the same numbers either way.
+    """
+    c, n = x.shape[1], x.shape[0]
+    x_cl = np.ascontiguousarray(x.transpose(1, 2, 3, 0))  # (C, H, W, N)
+    if pad:
+        x_cl = np.pad(x_cl, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    windows = sliding_window_view(x_cl, (fh, fw), axis=(1, 2))[:, ::stride, ::stride]
+    # windows: (C, out_h, out_w, N, FH, FW), a view. One copy puts it in matrix order.
+    return np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3)).reshape(c * fh * fw, out_h * out_w * n)
+
+
+def conv_layer_cost(W: int, F: int, P: int, S: int, C: int, K: int) -> dict[str, int]:
+    """Size and cost of a conv layer with K filters of F×F×C on a W×W×C input (padding P, stride S).
+
+    Returns {"out": W_out, "params": K·(F·F·C + 1), "mult_adds": K·W_out²·F·F·C}, the multiply-adds
+    of one image's forward pass. Raises ValueError (from conv_output_size) for invalid combinations.
+    """
+    out = conv_output_size(W, F, P, S)
+    C, K = _require_int(C, "C", 1), _require_int(K, "K", 1)
+    return {"out": out, "params": K * (F * F * C + 1), "mult_adds": K * out * out * F * F * C}
 
 
 def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0) -> tuple[np.ndarray, dict]:
@@ -127,9 +148,9 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0) -> tuple[np.ndarray, 
     x, w, b, out_h, out_w = _check_conv_args(x, w, b, stride, pad)
     n, k = x.shape[0], w.shape[0]
     cols = _im2col(x, w.shape[2], w.shape[3], stride, pad, out_h, out_w)
-    out = w.reshape(k, -1) @ cols  # (K, N·out_h·out_w)
+    out = w.reshape(k, -1) @ cols  # (K, out_h·out_w·N)
     out += b[:, None]
-    out = np.ascontiguousarray(out.reshape(k, n, out_h, out_w).transpose(1, 0, 2, 3))
+    out = np.ascontiguousarray(out.reshape(k, out_h, out_w, n).transpose(3, 0, 1, 2))
     return out, {"x_shape": x.shape, "w": w, "stride": stride, "pad": pad, "cols": cols}
 
 
@@ -175,17 +196,15 @@ def conv2d_backward(dout, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarr
     cols = cache.get("cols")
     if cols is None:  # the naive forward keeps x instead
         cols = _im2col(cache["x"], fh, fw, stride, pad, out_h, out_w)
-    dout_rows = dout.transpose(1, 0, 2, 3).reshape(k, -1)  # (K, N·out_h·out_w)
+    dout_rows = np.ascontiguousarray(dout.transpose(1, 2, 3, 0)).reshape(k, -1)  # (K, out_h·out_w·N) like cols
     db = dout_rows.sum(axis=1)
     dw = (dout_rows @ cols.T).reshape(w.shape)
-    dcols = (w.reshape(k, -1).T @ dout_rows).reshape(c, fh, fw, n, out_h, out_w)
-    dx_padded = np.zeros((n, c, h + 2 * pad, wd + 2 * pad), dtype=w.dtype)
+    dcols = (w.reshape(k, -1).T @ dout_rows).reshape(c, fh, fw, out_h, out_w, n)
+    dx_cl = np.zeros((c, h + 2 * pad, wd + 2 * pad, n), dtype=w.dtype)  # batch-last, as in _im2col
     for p in range(fh):  # col2im: each filter offset adds its share back (overlaps add up)
         for q in range(fw):
-            dx_padded[:, :, p : p + stride * out_h : stride, q : q + stride * out_w : stride] += dcols[
-                :, p, q
-            ].transpose(1, 0, 2, 3)
-    dx = dx_padded[:, :, pad : pad + h, pad : pad + wd] if pad else dx_padded
+            dx_cl[:, p : p + stride * out_h : stride, q : q + stride * out_w : stride] += dcols[:, p, q]
+    dx = np.ascontiguousarray(dx_cl[:, pad : pad + h, pad : pad + wd].transpose(3, 0, 1, 2))
     return dx, dw, db
 
 
@@ -266,3 +285,30 @@ def avgpool2d_backward(dout, cache: dict) -> np.ndarray:
         for q in range(size):
             dx[:, :, p : p + stride * out_h : stride, q : q + stride * out_w : stride] += share
     return dx
+
+
+def example_filters() -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Six hand-made 5×5×3 filters for a colour image (notebooks 06-07): names, w (6, 3, 5, 5), b (6,), float32.
+
+    What a trained first layer tends to learn, written down by hand: two edge detectors on the
+    brightness (a smoothed derivative across, then down), a blur, a centre-minus-surround spot
+    detector, and two colour-contrast filters (red minus green, blue minus yellow).
+    """
+    smooth = np.array([1, 4, 6, 4, 1], dtype=np.float32) / 16
+    slope = np.array([-1, -2, 0, 2, 1], dtype=np.float32) / 6
+    grey = np.full(3, 1 / 3, dtype=np.float32)  # the same weight on R, G and B: brightness
+    spot = -np.ones((5, 5), dtype=np.float32) / 16
+    spot[1:4, 1:4] = 1 / 9  # the 3×3 centre sums to +1, the 16 surround cells to -1
+    flat = np.ones((5, 5), dtype=np.float32) / 25
+    names = ("vertical edges", "horizontal edges", "blur", "spot", "red − green", "blue − yellow")
+    w = np.stack(
+        [
+            grey[:, None, None] * np.outer(smooth, slope),
+            grey[:, None, None] * np.outer(slope, smooth),
+            grey[:, None, None] * flat,
+            grey[:, None, None] * spot,
+            np.array([1, -1, 0], dtype=np.float32)[:, None, None] * flat,
+            np.array([-0.5, -0.5, 1], dtype=np.float32)[:, None, None] * flat,
+        ]
+    ).astype(np.float32)
+    return names, w, np.zeros(6, dtype=np.float32)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["draw_mlp", "draw_graph", "plot_curves", "image_grid"]
+from course_utils.layers import conv_output_size
+
+__all__ = ["draw_mlp", "draw_graph", "plot_curves", "image_grid", "draw_conv_step", "feature_maps"]
 
 
 def _node(ax, xy, value, label, color="white"):
@@ -119,5 +121,75 @@ def image_grid(images, titles=None, ncols: int = 8, size: float = 1.2, cmap: str
         ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _grid(ax, origin_x, size, cell_color, edge="0.6"):
+    for r in range(size):
+        for c in range(size):
+            color = cell_color(r, c)
+            ax.add_patch(plt.Rectangle((origin_x + c, -r - 1), 1, 1, facecolor=color, edgecolor=edge, lw=0.8))
+
+
+def draw_conv_step(W: int, F: int, P: int, S: int, step: int, ax=None):
+    """One step of a convolution on a W×W input (notebook 06): padding, filter window, output cell.
+
+    Left: the input padded with P zeros on each side (padding grey, the window blue). Right: the
+    output, W_out×W_out with W_out = (W - F + 2P)/S + 1; the cells written so far light blue, the
+    one being written now dark blue. ``step`` counts output cells row by row, from 0.
+    Raises ValueError for an invalid (W, F, P, S) or a step outside 0 .. W_out² - 1.
+    """
+    out = conv_output_size(W, F, P, S)
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not 0 <= step < out * out:
+        raise ValueError(f"step must be an int from 0 to W_out² - 1 = {out * out - 1}, got {step!r}")
+    i, j = divmod(int(step), out)
+    top, left = i * S, j * S  # the window's corner in padded coordinates
+    padded = W + 2 * P
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(4.8, 0.32 * (padded + out + 3) + 0.5), 0.32 * padded + 1.0))
+    else:
+        fig = ax.figure
+
+    def input_color(r, c):
+        inside = P <= r < P + W and P <= c < P + W
+        in_window = top <= r < top + F and left <= c < left + F
+        if in_window:
+            return "#6fa8dc" if inside else "#9fb9cf"
+        return "white" if inside else "0.85"
+
+    def output_color(r, c):
+        index = r * out + c
+        return "#0b5394" if index == step else ("#cfe2f3" if index < step else "white")
+
+    _grid(ax, 0, padded, input_color)
+    _grid(ax, padded + 2, out, output_color)
+    ax.add_patch(plt.Rectangle((left, -top - F), F, F, fill=False, edgecolor="#0b5394", lw=2.5))
+    ax.annotate("", xy=(padded + 2 + j + 0.5, -i - 0.5), xytext=(left + F, -top - F / 2),
+                arrowprops={"arrowstyle": "->", "color": "#0b5394", "lw": 1.2})  # fmt: skip
+    ax.set_xlim(-0.5, padded + out + 2.5)
+    ax.set_ylim(-padded - 0.5, 0.5)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(
+        f"W={W}, F={F}, P={P}, S={S}:  W_out = ({W} − {F} + 2·{P})/{S} + 1 = {out}\n"
+        f"step {step + 1} of {out * out}: output cell ({i}, {j})",
+        fontsize=9,
+    )
+    return fig
+
+
+def feature_maps(maps, titles=None, ncols: int = 6, size: float = 1.6, cmap: str = "magma"):
+    """Activation maps (K, H, W) side by side, each with its own colour scale (notebooks 06, 07, 10)."""
+    maps = np.asarray(maps)
+    if maps.ndim != 3:
+        raise ValueError(f"maps must be (K, H, W), got shape {maps.shape}")
+    nrows = -(-len(maps) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.2), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, (ax, image) in enumerate(zip(axes.flat, maps, strict=False)):
+        ax.imshow(image, cmap=cmap)
+        ax.set_title(titles[k] if titles is not None else f"map {k}", fontsize=9)
     fig.tight_layout()
     return fig

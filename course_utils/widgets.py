@@ -12,10 +12,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
+from course_utils.layers import conv_layer_cost
 from course_utils.mlp import ACTIVATIONS, OUTPUTS, mlp_forward
-from course_utils.viz import draw_mlp
+from course_utils.viz import draw_conv_step, draw_mlp
 
-__all__ = ["mlp_explorer", "slider"]
+__all__ = ["mlp_explorer", "slider", "conv_stepper", "conv_explorer", "describe_conv_layer", "LECTURE_CASES"]
+
+# The lecture's four padding/stride cases on a 5×5 input with a 3×3 filter: (W, F, P, S).
+LECTURE_CASES = {
+    "P0 S1 (no padding)": (5, 3, 0, 1),
+    "P1 S2 (padding, stride 2)": (5, 3, 1, 2),
+    "P1 S1 (same size)": (5, 3, 1, 1),
+    "P2 S1 (full padding)": (5, 3, 2, 1),
+}
 
 
 def slider(value: float, description: str, low: float = -3.0, high: float = 3.0, step: float = 0.1):
@@ -55,11 +64,8 @@ def mlp_explorer(x, W, V, g: str = "relu", o: str = "sigmoid") -> widgets.Widget
         Vv = np.array([[s.value for s in row] for row in v_sliders])
         Y, cache = mlp_forward(xv[None, :], {"W": Wv, "V": Vv}, g=g_menu.value, o=o_menu.value)
         result.value = "<b>y = " + ", ".join(f"{value:.4f}" for value in Y[0]) + "</b>"
-        with picture:
-            picture.clear_output(wait=True)
-            fig = draw_mlp(xv, Wv, Vv, cache["A"][0], cache["H"][0], cache["Z"][0], Y[0], g_menu.value, o_menu.value)
-            display(fig)
-            plt.close(fig)
+        fig = draw_mlp(xv, Wv, Vv, cache["A"][0], cache["H"][0], cache["Z"][0], Y[0], g_menu.value, o_menu.value)
+        _show_figure(picture, fig)
 
     for control in [*x_sliders, *sum(w_sliders, []), *sum(v_sliders, []), g_menu, o_menu]:
         control.observe(redraw, names="value")
@@ -72,3 +78,95 @@ def mlp_explorer(x, W, V, g: str = "relu", o: str = "sigmoid") -> widgets.Widget
         ]
     )
     return widgets.VBox([columns, picture])
+
+
+def _show_figure(output: widgets.Output, fig) -> None:
+    with output:
+        output.clear_output(wait=True)
+        display(fig)
+        plt.close(fig)
+
+
+def conv_stepper(cases: dict | None = None) -> widgets.Widget:
+    """A menu of (W, F, P, S) cases and a step slider drawing ``viz.draw_conv_step`` (notebook 06)."""
+    cases = dict(cases or LECTURE_CASES)
+    menu = widgets.Dropdown(options=list(cases), description="case", layout=widgets.Layout(width="320px"))
+    step = widgets.IntSlider(value=0, min=0, max=0, description="step", continuous_update=True)
+    picture = widgets.Output()
+
+    def redraw(*_):
+        W, F, P, S = cases[menu.value]
+        _show_figure(picture, draw_conv_step(W, F, P, S, min(step.value, step.max)))
+
+    def new_case(*_):
+        W, F, P, S = cases[menu.value]
+        out = conv_layer_cost(W, F, P, S, 1, 1)["out"]
+        step.max = out * out - 1
+        step.value = 0
+        redraw()
+
+    menu.observe(new_case, names="value")
+    step.observe(redraw, names="value")
+    new_case()
+    return widgets.VBox([widgets.HBox([menu, step]), picture])
+
+
+def describe_conv_layer(W: int, F: int, P: int, S: int, C: int, K: int) -> str:
+    """The explorer's text: output size, parameters and multiply-adds, or why the combination is invalid."""
+    try:
+        cost = conv_layer_cost(W, F, P, S, C, K)
+    except ValueError as err:
+        return f"Invalid: {err}."
+    out = cost["out"]
+    return (
+        f"output {K}×{out}×{out} since W_out = ({W} − {F} + 2·{P})/{S} + 1 = {out};  "
+        f"parameters K·(F·F·C + 1) = {K}·({F}·{F}·{C} + 1) = {cost['params']:,};  "
+        f"multiply-adds per image K·W_out²·F·F·C = {cost['mult_adds']:,}"
+    )
+
+
+def conv_explorer(W: int = 32, F: int = 5, P: int = 0, S: int = 1, C: int = 3, K: int = 6) -> widgets.Widget:
+    """Sliders for W, F, P, S, C and K: the input and output drawn to scale, sizes and costs (notebook 06)."""
+
+    def int_slider(value, name, low, high):
+        return widgets.IntSlider(value=value, min=low, max=high, description=name, continuous_update=False,
+                                 layout=widgets.Layout(width="300px"))  # fmt: skip
+
+    sliders = {
+        "W": int_slider(W, "W (input)", 1, 64),
+        "F": int_slider(F, "F (filter)", 1, 11),
+        "P": int_slider(P, "P (padding)", 0, 5),
+        "S": int_slider(S, "S (stride)", 1, 4),
+        "C": int_slider(C, "C (channels)", 1, 16),
+        "K": int_slider(K, "K (filters)", 1, 64),
+    }
+    for control in sliders.values():
+        control.style = {"description_width": "90px"}
+    text = widgets.HTML()
+    picture = widgets.Output()
+
+    def redraw(*_):
+        v = {name: control.value for name, control in sliders.items()}
+        text.value = "<b>" + describe_conv_layer(**v) + "</b>"
+        fig, ax = plt.subplots(figsize=(6, 2.6))
+        padded = v["W"] + 2 * v["P"]
+        ax.add_patch(plt.Rectangle((0, 0), padded, padded, facecolor="0.85", edgecolor="0.5"))
+        ax.add_patch(plt.Rectangle((v["P"], v["P"]), v["W"], v["W"], facecolor="white", edgecolor="black"))
+        ax.add_patch(plt.Rectangle((0, padded - v["F"]), v["F"], v["F"], facecolor="#6fa8dc", alpha=0.8))
+        ax.text(padded / 2, -3, f"input {v['W']}×{v['W']}×{v['C']} (+ padding)", ha="center", fontsize=8)
+        try:
+            out = conv_layer_cost(**v)["out"]
+            ax.add_patch(plt.Rectangle((padded + 8, 0), out, out, facecolor="#cfe2f3", edgecolor="#0b5394"))
+            ax.text(padded + 8 + out / 2, -3, f"output {out}×{out}×{v['K']}", ha="center", fontsize=8)
+        except ValueError:
+            ax.text(padded + 8, padded / 2, "no valid output", color="tab:red", fontsize=10)
+        ax.set_xlim(-1, 2 * 74 + 10)
+        ax.set_ylim(-6, 74)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        _show_figure(picture, fig)
+
+    for control in sliders.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([widgets.VBox(list(sliders.values())), text]), picture])

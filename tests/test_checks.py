@@ -237,3 +237,83 @@ def test_dense_params_names_the_mistake(wrong, hint):
 
     with pytest.raises(ExerciseFailure, match=hint):
         check_dense_params(wrong)
+
+
+# --- notebook 06 -------------------------------------------------------------------------------
+
+
+def test_output_size(capsys):
+    from course_utils.checks import check_output_size
+
+    check_output_size(lambda W, F, P, S: (W - F + 2 * P) // S + 1)
+    assert "Exercise 6.1: all 8 checks passed." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (lambda W, F, P, S: (W - F + 2 * P) // S, r"\+ 1 is missing"),
+        (lambda W, F, P, S: (W - F + P) // S + 1, "counted once"),
+        (lambda W, F, P, S: W - F + 2 * P + 1, "stride is left out"),
+        (lambda W, F, P, S: (W - F) / S + 1, "padding is left out"),
+        (lambda W, F, P, S: None, "returned None"),
+        (lambda W, F, P, S: [28, 28], "one number"),
+    ],
+)
+def test_output_size_explains_the_formula(wrong, hint):
+    from course_utils.checks import check_output_size
+
+    with pytest.raises(ExerciseFailure, match=hint) as info:
+        check_output_size(wrong)
+    if "None" not in hint and "one number" not in hint:
+        assert "W_out = (W − F + 2P)/S + 1 = (" in str(info.value)  # the formula, worked on the failing case
+
+
+def _conv(x, w, b, stride, pad, *, bias=True, one_side=False, ignore_stride=False, flip=False):
+    n, c, h, wd = x.shape
+    k, _, f, _ = w.shape
+    if one_side:
+        padded = np.zeros((n, c, h + 2 * pad, wd + 2 * pad))
+        padded[:, :, :h, :wd] = x
+    else:
+        padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out_h, out_w = (h - f + 2 * pad) // stride + 1, (wd - f + 2 * pad) // stride + 1
+    step = 1 if ignore_stride else stride
+    w = w[:, :, ::-1, ::-1] if flip else w
+    out = np.zeros((n, k, out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = padded[:, :, i * step : i * step + f, j * step : j * step + f]
+            out[:, :, i, j] = np.einsum("nchw,kchw->nk", window, w) + (b if bias else 0)
+    return out
+
+
+def test_conv_forward(capsys):
+    from course_utils.checks import check_conv_forward
+
+    check_conv_forward(_conv)
+    check_conv_forward(lambda *args: torch.tensor(_conv(*args)))
+    assert capsys.readouterr().out.count("Exercise 6.2: all 5 checks passed.") == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "hint"),
+    [
+        ({"bias": False}, "bias is missing"),
+        ({"one_side": True}, "one side only"),
+        ({"ignore_stride": True}, r"starts at \(i, j\)"),
+        ({"flip": True}, "flipped"),
+    ],
+)
+def test_conv_forward_names_the_mistake(options, hint):
+    from course_utils.checks import check_conv_forward
+
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_conv_forward(lambda *args: _conv(*args, **options))
+
+
+def test_conv_forward_stride_ignored_in_the_size_too():
+    from course_utils.checks import check_conv_forward
+
+    with pytest.raises(ExerciseFailure, match="stride is ignored"):
+        check_conv_forward(lambda x, w, b, s, p: _conv(x, w, b, 1, p))

@@ -33,6 +33,7 @@ __all__ = [
     "check_dense_params",
     "check_output_size",
     "check_conv_forward",
+    "check_maxpool_backward",
 ]
 
 
@@ -738,4 +739,78 @@ def check_conv_forward(conv_forward: Callable) -> None:
         rtol=1e-6,
         atol=1e-8,
         what="the output",
+    )
+
+
+# --- notebook 07 -------------------------------------------------------------------------------
+
+
+def _maxpool_backward_loops(dout, x, size, stride, mode="first"):
+    """Max-pool backward with loops; ``mode`` picks the right rule or a typical mistake.
+
+    first: the first maximum in row-major order gets dout, overlaps add up (the right answer);
+    assign: overlaps overwrite instead of adding; all_ties: every tied maximum gets dout;
+    last: the last tied maximum gets it; spread: dout/size² to every input, like mean pooling.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    dx = np.zeros_like(x)
+    out_h, out_w = dout.shape[2:]
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for i in range(out_h):
+                for j in range(out_w):
+                    rows, cols = slice(i * stride, i * stride + size), slice(j * stride, j * stride + size)
+                    window, g = x[n, c, rows, cols], dout[n, c, i, j]
+                    if mode == "spread":
+                        dx[n, c, rows, cols] += g / size**2
+                    elif mode == "all_ties":
+                        dx[n, c, rows, cols] += g * (window == window.max())
+                    else:
+                        flat = window.ravel()
+                        k = flat.size - 1 - np.argmax(flat[::-1]) if mode == "last" else np.argmax(flat)
+                        r, q = i * stride + k // size, j * stride + k % size
+                        dx[n, c, r, q] = g if mode == "assign" else dx[n, c, r, q] + g
+    return dx
+
+
+def check_maxpool_backward(maxpool_backward: Callable) -> None:
+    """Exercise 7.1: maxpool_backward(dout, x, size, stride) → dx, the gradient of max pooling.
+
+    The first maximum of a window in row-major order gets the gradient (as in PyTorch on the CPU);
+    where windows overlap, an input that is the maximum of several receives the sum.
+    """
+    rng = np.random.default_rng(71)
+    overlapping = np.zeros((1, 1, 3, 5))
+    overlapping[0, 0, 1, 2] = 9.0  # the maximum of both overlapping 3×3 windows
+    cases = [
+        (rng.normal(size=(1, 1, 2, 2)), rng.normal(size=(1, 1, 4, 4)), 2, 2),
+        (rng.normal(size=(2, 3, 3, 3)), rng.normal(size=(2, 3, 6, 6)), 2, 2),
+        (np.array([[[[1.0, 2.0]]]]), overlapping, 3, 2),
+        (rng.normal(size=(1, 2, 3, 3)), rng.normal(size=(1, 2, 7, 7)), 3, 2),
+        (rng.normal(size=(1, 1, 2, 2)), np.array([[[[1.0, 5.0, 0.0, 2.0], [5.0, 5.0, 2.0, 2.0],
+                                                     [3.0, 0.0, 4.0, 4.0], [0.0, 3.0, 4.0, 1.0]]]]), 2, 2),
+        (rng.normal(size=(2, 2, 3, 3)), rng.integers(0, 3, size=(2, 2, 7, 7)).astype(float), 3, 2),
+    ]  # fmt: skip
+    check_cases(
+        "7.1",
+        maxpool_backward,
+        _maxpool_backward_loops,
+        cases,
+        mistakes={
+            "where windows overlap, an input that is the maximum of two windows must receive the SUM of their "
+            "gradients; yours keeps only one (use += instead of =).": (
+                lambda d, x, s, t: _maxpool_backward_loops(d, x, s, t, "assign")
+            ),
+            "every tied maximum gets the gradient; only one element was chosen in the forward pass: give it to "
+            "the first maximum in row-major order (np.argmax does that), as PyTorch does.": (
+                lambda d, x, s, t: _maxpool_backward_loops(d, x, s, t, "all_ties")
+            ),
+            "ties go to the last maximum; the rule is the first in row-major order (np.argmax on the flattened "
+            "window), as PyTorch does.": lambda d, x, s, t: _maxpool_backward_loops(d, x, s, t, "last"),
+            "the gradient is spread over the window like mean pooling; max pooling sends all of it to the "
+            "maximum.": lambda d, x, s, t: _maxpool_backward_loops(d, x, s, t, "spread"),
+        },
+        rtol=1e-10,
+        atol=1e-12,
+        what="dx",
     )

@@ -317,3 +317,34 @@ def test_conv_forward_stride_ignored_in_the_size_too():
 
     with pytest.raises(ExerciseFailure, match="stride is ignored"):
         check_conv_forward(lambda x, w, b, s, p: _conv(x, w, b, 1, p))
+
+
+# --- notebook 07 -------------------------------------------------------------------------------
+
+
+def test_maxpool_backward(capsys):
+    from course_utils.checks import check_maxpool_backward
+    from course_utils.layers import maxpool2d_backward, maxpool2d_forward
+
+    check_maxpool_backward(
+        lambda dout, x, size, stride: maxpool2d_backward(dout, maxpool2d_forward(x, size, stride)[1])
+    )
+    assert "Exercise 7.1: all 6 checks passed." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("mode", "hint"),
+    [("assign", "SUM of their"), ("all_ties", "every tied maximum"), ("last", "last maximum"), ("spread", "mean")],
+)
+def test_maxpool_backward_names_the_mistake(mode, hint):
+    from course_utils.checks import _maxpool_backward_loops, check_maxpool_backward
+
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_maxpool_backward(lambda d, x, s, t: _maxpool_backward_loops(d, x, s, t, mode))
+
+
+def test_maxpool_backward_wrong_shape():
+    from course_utils.checks import check_maxpool_backward
+
+    with pytest.raises(ExerciseFailure, match="shape"):
+        check_maxpool_backward(lambda d, x, s, t: d)

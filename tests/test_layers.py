@@ -48,16 +48,18 @@ def conv_cases(draw):
     return (n, c, h, w), (k, c, fh, fw), stride, pad, dtype, draw(st.integers(0, 10**6))
 
 
+def _conv_arrays(case):
+    """Random x, w, b for a drawn case, and the generator for dout."""
+    x_shape, w_shape, stride, pad, dtype, seed = case
+    rng = np.random.default_rng(seed)
+    x, w, b = (rng.normal(size=shape).astype(dtype) for shape in (x_shape, w_shape, w_shape[:1]))
+    return rng, x, w, b, stride, pad, dtype
+
+
 @settings(max_examples=60, deadline=None)
 @given(case=conv_cases())
 def test_conv2d_matches_torch_forward_and_gradients(case):
-    x_shape, w_shape, stride, pad, dtype, seed = case
-    rng = np.random.default_rng(seed)
-    x, w, b = (
-        rng.normal(size=x_shape).astype(dtype),
-        rng.normal(size=w_shape).astype(dtype),
-        rng.normal(size=w_shape[0]).astype(dtype),
-    )
+    rng, x, w, b, stride, pad, dtype = _conv_arrays(case)
     out, cache = conv2d_forward(x, w, b, stride=stride, pad=pad)
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     ref = F.conv2d(xt, wt, bt, stride=stride, padding=pad)
@@ -73,13 +75,7 @@ def test_conv2d_matches_torch_forward_and_gradients(case):
 @settings(max_examples=25, deadline=None)
 @given(case=conv_cases())
 def test_naive_conv_equals_im2col_and_shares_the_backward(case):
-    x_shape, w_shape, stride, pad, dtype, seed = case
-    rng = np.random.default_rng(seed)
-    x, w, b = (
-        rng.normal(size=x_shape).astype(dtype),
-        rng.normal(size=w_shape).astype(dtype),
-        rng.normal(size=w_shape[0]).astype(dtype),
-    )
+    rng, x, w, b, stride, pad, dtype = _conv_arrays(case)
     fast, fast_cache = conv2d_forward(x, w, b, stride, pad)
     slow, slow_cache = conv2d_forward_naive(x, w, b, stride, pad)
     assert_close(slow, fast, dtype)
@@ -116,32 +112,26 @@ def _pool_input(shape, dtype, ties, seed):
     return rng, x.astype(dtype)
 
 
+POOLS = {
+    "max": (maxpool2d_forward, maxpool2d_backward, F.max_pool2d),
+    "mean": (avgpool2d_forward, avgpool2d_backward, F.avg_pool2d),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(POOLS))
 @settings(max_examples=60, deadline=None)
 @given(case=pool_cases())
-def test_maxpool_matches_torch_including_overlaps_and_ties(case):
+def test_pooling_matches_torch_including_overlaps_and_ties(kind, case):
+    forward, backward, torch_pool = POOLS[kind]
     shape, size, stride, dtype, ties, seed = case
     rng, x = _pool_input(shape, dtype, ties, seed)
-    out, cache = maxpool2d_forward(x, size, stride)
+    out, cache = forward(x, size, stride)
     xt = torch.tensor(x, requires_grad=True)
-    ref = F.max_pool2d(xt, size, stride)
+    ref = torch_pool(xt, size, stride)
     assert_close(out, ref, dtype)
     dout = rng.normal(size=out.shape).astype(dtype)
     ref.backward(torch.tensor(dout))
-    assert_close(maxpool2d_backward(dout, cache), xt.grad, dtype)
-
-
-@settings(max_examples=60, deadline=None)
-@given(case=pool_cases())
-def test_avgpool_matches_torch(case):
-    shape, size, stride, dtype, ties, seed = case
-    rng, x = _pool_input(shape, dtype, ties, seed)
-    out, cache = avgpool2d_forward(x, size, stride)
-    xt = torch.tensor(x, requires_grad=True)
-    ref = F.avg_pool2d(xt, size, stride)
-    assert_close(out, ref, dtype)
-    dout = rng.normal(size=out.shape).astype(dtype)
-    ref.backward(torch.tensor(dout))
-    assert_close(avgpool2d_backward(dout, cache), xt.grad, dtype)
+    assert_close(backward(dout, cache), xt.grad, dtype)
 
 
 def test_max_pool_tie_goes_to_the_first_in_row_major_order():
@@ -160,11 +150,10 @@ def test_overlapping_max_pool_adds_gradients_of_shared_maxima():
     assert dx[0, 0, 1, 2] == 3.0 and dx.sum() == 3.0
 
 
-@pytest.mark.parametrize(
-    ("forward", "backward"), [(maxpool2d_forward, maxpool2d_backward), (avgpool2d_forward, avgpool2d_backward)]
-)
+@pytest.mark.parametrize("kind", sorted(POOLS))
 @pytest.mark.parametrize(("size", "stride"), [(2, 2), (3, 2), (2, 1)])
-def test_pool_gradient_check(forward, backward, size, stride):
+def test_pool_gradient_check(kind, size, stride):
+    forward, backward, _ = POOLS[kind]
     rng = np.random.default_rng(size * 10 + stride)
     side = 8 if (size, stride) == (2, 2) else 7  # (side - size) divisible by stride
     check_gradients(

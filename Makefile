@@ -4,6 +4,7 @@
 #   make test        unit tests + every notebook under nbval, fast mode (COURSE_FAST=1)
 #   make test-full   the same with full training
 #   make outputs     re-run notebooks in full mode and save their outputs (NOTEBOOKS=... to pick)
+#   make student     release student/ from notebooks/ (solutions removed)
 #   make bench       speed ratios (benchmarks/)
 #   make lint        ruff
 #   make setup       set-up alone;  make clean  remove .venv and caches
@@ -22,7 +23,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 NBVAL := $(PY) -m pytest -p tests.conftest --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT)
 
-.PHONY: setup lab test test-full test-unit test-notebooks outputs bench lint clean
+.PHONY: setup lab test test-full test-unit test-notebooks outputs student bench lint clean
 
 setup: $(STAMP)
 
@@ -62,6 +63,10 @@ test-full: setup
 NOTEBOOKS ?= notebooks/*.ipynb
 outputs: setup
 	$(VENV)/bin/course run $(NOTEBOOKS)
+
+# Student copies: solutions replaced by NotImplementedError, outputs cleared (commit student/).
+student: setup
+	$(VENV)/bin/course release notebooks student
 
 bench: setup
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -5,6 +5,8 @@ course data status         what data is found where, and whether checksums are r
 course data verify         the same, exiting 1 when MNIST is missing or corrupt
 course data fetch [--cifar10]   download into the repo's data/ where the network allows
 course run NOTEBOOK... [--fast]   execute notebooks in place in fresh kernels (committed outputs)
+course release SOURCE_DIR TARGET_DIR    write student copies of the instructor notebooks
+course grade SUBMISSION... --source DIR --out report.csv [--jobs N]   grade submitted notebooks
 """
 
 from __future__ import annotations
@@ -30,7 +32,49 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("notebooks", nargs="+", type=Path)
     run.add_argument("--fast", action="store_true", help="set COURSE_FAST=1 (default: full run)")
     run.add_argument("--cell-timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    rel = commands.add_parser("release", help="write student copies (solutions removed, outputs cleared)")
+    rel.add_argument("source", type=Path, help="folder of instructor notebooks, e.g. notebooks/")
+    rel.add_argument("target", type=Path, help="folder for the student copies, e.g. student/")
+    grade = commands.add_parser("grade", help="grade submitted notebooks against the instructor source")
+    grade.add_argument(
+        "submissions", nargs="+", type=Path, help="<student>/<NN_topic>.ipynb or <NN_topic>-<student>.ipynb"
+    )
+    grade.add_argument("--source", type=Path, required=True, help="folder of instructor notebooks")
+    grade.add_argument("--out", type=Path, required=True, help="CSV report to write")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    grade.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")
+    grade.add_argument("--notebook-timeout", type=float, default=900, help="seconds per notebook (default 900)")
+    grade.add_argument("--memory-gb", type=float, default=8, help="address-space limit per kernel (default 8)")
     return parser
+
+
+def _release(args: argparse.Namespace) -> int:
+    from course_utils.release import ReleaseError, release
+
+    try:
+        written = release(args.source, args.target)
+    except (ReleaseError, ValueError) as err:
+        print(f"error: {err}; nothing was written", file=sys.stderr)
+        return 1
+    print(f"{len(written)} student notebook{'s' * (len(written) != 1)} in {args.target}")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from course_utils.release import grade, summary, write_report
+
+    results = grade(
+        args.submissions,
+        args.source,
+        jobs=args.jobs,
+        cell_timeout=args.cell_timeout,
+        notebook_timeout=args.notebook_timeout,
+        memory_limit_gb=args.memory_gb,
+    )
+    write_report(results, args.out)
+    print(summary(results))
+    print(f"\nReport: {args.out}")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -78,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "run":
         return _run(args)
+    if args.command == "release":
+        return _release(args)
+    if args.command == "grade":
+        return _grade(args)
     return _data(args)
 
 

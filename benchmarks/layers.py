@@ -101,13 +101,19 @@ def pool_pair(x, forward, backward, torch_pool):
     return ours, theirs
 
 
+def _timing_line(label: str, ours: float, theirs: float) -> str:
+    times = f"numpy {1e3 * ours:7.2f} ms  torch {1e3 * theirs:7.2f} ms"
+    return f"{label:32} forward+backward  {times}  ratio {ours / theirs:5.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="fewer repeats")
     repeats = 1 if parser.parse_args().fast else 4
     rng = np.random.default_rng(0)
     print(
-        f"batch {BATCH}, float32, numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads); "
+        f"batch {BATCH}, float32, numpy {np.__version__}, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads); "
         f"best of {5 * repeats} runs, ratio = numpy / PyTorch"
     )
 
@@ -118,9 +124,7 @@ def main() -> None:
         bias = rng.standard_normal(k).astype(np.float32)
         ours, theirs = side_by_side(*conv_pair(x, weights, bias, pad), repeats)
         conv_ratios.append(ours / theirs)
-        print(
-            f"{name:32} forward+backward  numpy {1e3 * ours:7.2f} ms  torch {1e3 * theirs:7.2f} ms  ratio {ours / theirs:5.2f}"
-        )
+        print(_timing_line(name, ours, theirs))
 
         pooled_input = rng.standard_normal((BATCH, k, h + 2 * pad - f + 1, w + 2 * pad - f + 1)).astype(np.float32)
         for pool_name, forward, backward, torch_pool in (
@@ -129,9 +133,7 @@ def main() -> None:
         ):
             ours, theirs = side_by_side(*pool_pair(pooled_input, forward, backward, torch_pool), repeats)
             label = f"  {pool_name} pool 2×2 on {k}×{pooled_input.shape[2]}×{pooled_input.shape[3]}"
-            print(
-                f"{label:32} forward+backward  numpy {1e3 * ours:7.2f} ms  torch {1e3 * theirs:7.2f} ms  ratio {ours / theirs:5.2f}"
-            )
+            print(_timing_line(label, ours, theirs))
 
     x = rng.standard_normal((2, 1, 28, 28)).astype(np.float32)
     weights, bias = rng.standard_normal((6, 1, 5, 5)).astype(np.float32), np.zeros(6, np.float32)

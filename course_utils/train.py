@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-__all__ = ["History", "Evaluation", "fit", "evaluate", "predict", "confusion_matrix"]
+__all__ = ["History", "Evaluation", "fit", "fit_one_cycle", "evaluate", "predict", "confusion_matrix"]
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -243,3 +243,30 @@ def fit(
         optimizer.zero_grad(set_to_none=True)
         model.eval()
     return history
+
+
+def fit_one_cycle(
+    model: torch.nn.Module,
+    train_batches: Iterable[Batch],
+    epochs: int,
+    lr: float,
+    eval_batches: Iterable[Batch] | None = None,
+    *,
+    weight_decay: float = 0.01,
+    loss_fn: LossFn = F.cross_entropy,
+    progress: bool = True,
+) -> History:
+    """:func:`fit` with the course's recipe: AdamW and a one-cycle schedule peaking at ``lr``.
+
+    The step size rises over the first 30 % of the steps, then anneals to almost zero, so the
+    last epoch settles into a minimum. ``train_batches`` must have a length (``Batches`` does).
+    """
+    if not (isinstance(lr, (int, float)) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if not hasattr(train_batches, "__len__"):
+        raise TypeError("fit_one_cycle needs train_batches with a length (e.g. Batches) to plan the schedule")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * len(train_batches))
+    return fit(model, train_batches, epochs, optimizer, schedule, eval_batches, loss_fn=loss_fn, progress=progress)

@@ -13,6 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 LAST_LINES = {
     "data_pipeline.py": r"per-epoch speed-up: \d+\.\dx",
     "layers.py": r"worst conv forward\+backward ratio \(numpy / PyTorch\): \d+\.\d\dx",
+    "lenet.py": r"time-to-9\d% speed-up: \d+\.\dx",
 }
 
 

@@ -348,3 +348,57 @@ def test_maxpool_backward_wrong_shape():
 
     with pytest.raises(ExerciseFailure, match="shape"):
         check_maxpool_backward(lambda d, x, s, t: d)
+
+
+# --- notebook 08 -------------------------------------------------------------------------------
+
+
+def _right_lenet_table():
+    from course_utils.checks import LENET_ROWS
+
+    return {name: (shape, params) for name, shape, params in LENET_ROWS}
+
+
+def test_lenet_table(capsys):
+    from course_utils.checks import check_lenet_table
+    from course_utils.models import LeNet
+
+    table = _right_lenet_table()
+    summary = LeNet().summary()  # the checker's answers are the model's
+    assert all(summary[name].output_shape == shape and summary[name].params == p for name, (shape, p) in table.items())
+    check_lenet_table(table)
+    assert "Exercise 8.1: all 7 rows are right: 61,706 parameters." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("change", "hint"),
+    [
+        ({"conv1": ((6, 24, 24), 156)}, "row 'conv1'.*padding is left out"),
+        ({"conv1": ((6, 28, 28), 150)}, "row 'conv1'.*biases are missing"),
+        ({"pool1": ((6, 14, 14), 12)}, "row 'pool1'.*no parameters"),
+        ({"conv2": ((16, 10, 10), 416)}, "row 'conv2'.*all 6 input maps"),
+        ({"conv2": ((16, 14, 14), 2416)}, "row 'conv2'.*no padding"),
+        ({"fc1": ((120,), 94_200)}, "row 'fc1'.*400 numbers"),
+        ({"fc3": ((10,), 840)}, "row 'fc3'.*biases are missing"),
+        ({"pool2": ((16, 5), 0)}, r"row 'pool2'.*\(maps, height, width\)"),
+        ({"conv1": ((6, 24, 24), 150), "fc3": ((10,), 840)}, "row 'conv1'"),  # the first wrong row
+        ({"fc2": "84"}, "pair"),
+    ],
+)
+def test_lenet_table_names_the_first_wrong_row(change, hint):
+    from course_utils.checks import check_lenet_table
+
+    table = {**_right_lenet_table(), **change}
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_lenet_table(table)
+
+
+def test_lenet_table_wants_every_row():
+    from course_utils.checks import check_lenet_table
+
+    table = _right_lenet_table()
+    del table["pool2"]
+    with pytest.raises(ExerciseFailure, match=r"no row for \['pool2'\]"):
+        check_lenet_table(table)
+    with pytest.raises(ExerciseFailure, match="expected a dict"):
+        check_lenet_table(None)

@@ -36,6 +36,8 @@ __all__ = [
     "check_maxpool_backward",
     "LENET_ROWS",
     "check_lenet_table",
+    "check_head_losses",
+    "check_conv_cost",
 ]
 
 
@@ -906,3 +908,136 @@ def check_lenet_table(table: Any) -> None:
     extra = sorted(set(table) - set(names))
     note = f" (rows {extra} were not checked)" if extra else ""
     print(f"Exercise 8.1: all {len(LENET_ROWS)} rows are right: {sum(p for _, _, p in LENET_ROWS):,} parameters{note}.")
+
+
+# --- notebook 09 -------------------------------------------------------------------------------
+
+
+def _reference_head_losses(outputs, targets):
+    import torch.nn.functional as F
+
+    return (
+        0.5 * F.mse_loss(outputs[:, 0], targets[:, 0]),
+        F.binary_cross_entropy_with_logits(outputs[:, 1], targets[:, 1]),
+        F.cross_entropy(outputs[:, 2:], targets[:, 2].long()),
+    )
+
+
+def _head_loss_mistakes(outputs, targets) -> dict[int, dict[str, float]]:
+    """Per head (0, 1, 2): a likely wrong value → why it is wrong."""
+    import torch
+    import torch.nn.functional as F
+
+    mu, z, logits = outputs[:, 0], outputs[:, 1], outputs[:, 2:]
+    y, b, k = targets[:, 0], targets[:, 1], targets[:, 2].long()
+    return {
+        0: {
+            "the ½ is missing: the Gaussian NLL with σ = 1 is ½ (y − μ)² (plus a constant we drop).": float(
+                F.mse_loss(mu, y)
+            ),
+            "the squared errors are summed over the batch; take the mean, as the other two heads do.": float(
+                0.5 * ((y - mu) ** 2).sum()
+            ),
+            "the constant ½ log 2π is included; this notebook drops it (it does not change the gradient).": float(
+                0.5 * F.mse_loss(mu, y) + 0.5 * torch.log(torch.tensor(2 * torch.pi))
+            ),
+        },
+        1: {
+            "the sigmoid is applied twice: binary_cross_entropy_with_logits takes the logit z itself.": float(
+                F.binary_cross_entropy_with_logits(torch.sigmoid(z), b)
+            ),
+            "the Bernoulli NLL is −y log σ(z) − (1 − y) log(1 − σ(z)); the (1 − y) term is missing.": float(
+                -(b * F.logsigmoid(z)).mean()
+            ),
+        },
+        2: {
+            "softmax is applied before cross_entropy, which applies log-softmax itself.": float(
+                F.cross_entropy(torch.softmax(logits, dim=1), k)
+            ),
+            "the class logits are columns 2 to 11 (outputs[:, 2:]); columns 0 and 1 belong to the other heads.": float(
+                F.cross_entropy(outputs[:, :10], k)
+            ),
+        },
+    }
+
+
+def check_head_losses(head_losses: Callable[[Any, Any], Any]) -> None:
+    """Exercise 9.1: the three NLLs (Gaussian, Bernoulli, Categorical) of outputs (B, 12) against targets (B, 3)."""
+    import torch
+
+    if not callable(head_losses):
+        _fail("9.1", f"expected a function, got {_describe(head_losses)}.")
+    names = ("Gaussian (regression)", "Bernoulli (binary)", "Categorical (multiclass)")
+    generator = torch.Generator().manual_seed(9)
+    for batch in (4, 64):
+        outputs = 2 * torch.randn(batch, 12, generator=generator)
+        targets = torch.stack(
+            [
+                torch.randn(batch, generator=generator),
+                torch.randint(0, 2, (batch,), generator=generator).float(),
+                torch.randint(0, 10, (batch,), generator=generator).float(),
+            ],
+            dim=1,
+        )
+        got = head_losses(outputs.clone(), targets.clone())
+        if not (isinstance(got, (tuple, list)) and len(got) == 3):
+            _fail(
+                "9.1", f"return the three losses as a tuple (gaussian, bernoulli, categorical), got {_describe(got)}."
+            )
+        expected = [float(v) for v in _reference_head_losses(outputs, targets)]
+        mistakes = _head_loss_mistakes(outputs, targets)
+        for head, (name, value, right) in enumerate(zip(names, got, expected, strict=True)):
+            number = to_array(value, "9.1", f"the {name} loss")
+            if number.shape != ():
+                _fail("9.1", f"the {name} loss must be one number (a mean over the batch), got shape {number.shape}.")
+            if not np.isclose(float(number), right, rtol=1e-5, atol=1e-6):
+                hint = next(
+                    (why for why, wrong in mistakes[head].items() if np.isclose(float(number), wrong, 1e-5)), ""
+                )
+                message = f"for a batch of {batch}, the {name} loss is {float(number):.6g}, expected {right:.6g}."
+                _fail("9.1", message + (f" Likely mistake: {hint}" if hint else ""))
+    print("Exercise 9.1: all three losses are right on batches of 4 and 64.")
+
+
+# --- notebook 10 -------------------------------------------------------------------------------
+
+
+def check_conv_cost(conv_cost: Callable[..., Any]) -> None:
+    """Exercise 10.1: (output size, parameters, multiply-adds) of a conv layer on a C×W×W input."""
+
+    def reference(C, W, K, F, S, P):
+        out = (W - F + 2 * P) // S + 1
+        return (out, K * (C * F * F + 1), K * out * out * C * F * F)
+
+    check_cases(
+        "10.1",
+        conv_cost,
+        reference,
+        cases=[
+            (1, 28, 6, 5, 1, 2),  # LeNet conv1
+            (6, 14, 16, 5, 1, 0),  # LeNet conv2
+            (3, 224, 64, 11, 4, 2),  # AlexNet conv1
+            (64, 27, 192, 5, 1, 2),  # AlexNet conv2
+        ],
+        mistakes={
+            "the biases are missing from the parameters: one per filter.": lambda C, W, K, F, S, P: (
+                reference(C, W, K, F, S, P)[0],
+                K * C * F * F,
+                reference(C, W, K, F, S, P)[2],
+            ),
+            "each filter spans all C input channels: C·F·F weights, not F·F.": lambda C, W, K, F, S, P: (
+                reference(C, W, K, F, S, P)[0],
+                K * (F * F + 1),
+                reference(C, W, K, F, S, P)[0] ** 2 * K * F * F,
+            ),
+            "the multiply-adds are counted at every input position; a filter is applied at each of the "
+            "W_out × W_out output positions.": lambda C, W, K, F, S, P: (
+                reference(C, W, K, F, S, P)[0],
+                K * (C * F * F + 1),
+                K * W * W * C * F * F,
+            ),
+        },
+        rtol=0,
+        atol=0,
+        what="(output size, parameters, multiply-adds)",
+    )

@@ -11,7 +11,16 @@ import numpy as np
 
 from course_utils.layers import conv_output_size
 
-__all__ = ["draw_mlp", "draw_graph", "plot_curves", "image_grid", "draw_conv_step", "feature_maps"]
+__all__ = [
+    "draw_mlp",
+    "draw_graph",
+    "plot_curves",
+    "image_grid",
+    "draw_conv_step",
+    "feature_maps",
+    "plot_confusion",
+    "draw_architecture",
+]
 
 
 def _node(ax, xy, value, label, color="white"):
@@ -193,3 +202,59 @@ def feature_maps(maps, titles=None, ncols: int = 6, size: float = 1.6, cmap: str
         ax.set_title(titles[k] if titles is not None else f"map {k}", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_confusion(matrix, ax=None, title: str = ""):
+    """A confusion matrix (K, K) of counts (rows: true class, columns: predicted), counts written in (05, 08)."""
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix must be square (K, K), got shape {matrix.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.6, 4.2))
+    mistakes = matrix.copy()
+    np.fill_diagonal(mistakes, 0)
+    ax.imshow(mistakes, cmap="Reds")
+    for i in range(len(matrix)):
+        for j in range(len(matrix)):
+            if matrix[i, j]:
+                color = "0.5" if i == j else "black"
+                ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7, color=color)
+    ax.set_xticks(range(len(matrix)))
+    ax.set_yticks(range(len(matrix)))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title or f"{int(mistakes.sum())} mistakes of {int(matrix.sum())} (colour: mistakes only)", fontsize=9)
+    return ax
+
+
+def draw_architecture(summary, ax=None):
+    """A CNN drawn from a ``course_utils.models.ModelSummary``: each conv/pool output as a stack of
+    squares (side ∝ height, depth ∝ maps), each dense layer as a bar (height ∝ √units) (notebook 08)."""
+    rows = [r for r in summary.rows if r.kind not in ("ReLU", "ScaledTanh", "Flatten", "ZeroPad2d", "Tanh")]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 3.2))
+    shapes = [("input", summary.input_shape)] + [(r.name, r.output_shape) for r in rows]
+    x = 0.0
+    for name, shape in shapes:
+        if len(shape) == 3:
+            maps, height = shape[0], shape[1]
+            side = 0.6 + 2.4 * height / max(summary.input_shape[1], 1)
+            layers = min(maps, 8)
+            for i in range(layers):
+                offset = 0.12 * i
+                ax.add_patch(
+                    plt.Rectangle((x + offset, -side / 2 + offset), side, side, facecolor="#cfe2f3", edgecolor="0.3")
+                )
+            width = side + 0.12 * layers
+            label = "×".join(str(s) for s in shape)
+        else:
+            height = 0.4 + 0.11 * np.sqrt(shape[0])
+            ax.add_patch(plt.Rectangle((x, -height / 2), 0.35, height, facecolor="#f9cb9c", edgecolor="0.3"))
+            width, label = 0.35, str(shape[0])
+        ax.text(x + width / 2, -2.1, f"{name}\n{label}", ha="center", va="top", fontsize=8)
+        x += width + 0.7
+    ax.set_xlim(-0.3, x)
+    ax.set_ylim(-2.9, 2.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax

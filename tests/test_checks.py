@@ -402,3 +402,92 @@ def test_lenet_table_wants_every_row():
         check_lenet_table(table)
     with pytest.raises(ExerciseFailure, match="expected a dict"):
         check_lenet_table(None)
+
+
+# --- notebooks 09 and 10 -----------------------------------------------------------------------
+
+
+def _head_losses(outputs, targets):
+    import torch.nn.functional as F
+
+    return (
+        0.5 * F.mse_loss(outputs[:, 0], targets[:, 0]),
+        F.binary_cross_entropy_with_logits(outputs[:, 1], targets[:, 1]),
+        F.cross_entropy(outputs[:, 2:], targets[:, 2].long()),
+    )
+
+
+def test_head_losses(capsys):
+    from course_utils.checks import check_head_losses
+
+    check_head_losses(_head_losses)
+    assert "Exercise 9.1: all three losses are right" in capsys.readouterr().out
+
+
+def _replace(head, value_fn):
+    def wrong(outputs, targets):
+        losses = list(_head_losses(outputs, targets))
+        losses[head] = value_fn(outputs, targets)
+        return tuple(losses)
+
+    return wrong
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (_replace(0, lambda o, t: ((o[:, 0] - t[:, 0]) ** 2).mean()), "Gaussian.*½ is missing"),
+        (_replace(0, lambda o, t: 0.5 * ((o[:, 0] - t[:, 0]) ** 2).sum()), "summed over the batch"),
+        (
+            _replace(1, lambda o, t: torch.nn.functional.binary_cross_entropy_with_logits(o[:, 1].sigmoid(), t[:, 1])),
+            "Bernoulli.*sigmoid is applied twice",
+        ),
+        (
+            _replace(2, lambda o, t: torch.nn.functional.cross_entropy(o[:, 2:].softmax(1), t[:, 2].long())),
+            "Categorical.*softmax is applied before",
+        ),
+        (
+            _replace(2, lambda o, t: torch.nn.functional.cross_entropy(o[:, :10], t[:, 2].long())),
+            "columns 2 to 11",
+        ),
+        (lambda o, t: _head_losses(o, t)[:2], "as a tuple"),
+        (_replace(0, lambda o, t: 0.5 * (o[:, 0] - t[:, 0]) ** 2), "one number"),
+    ],
+)
+def test_head_losses_names_the_mistake(wrong, hint):
+    from course_utils.checks import check_head_losses
+
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_head_losses(wrong)
+
+
+def _conv_cost(C, W, K, F, S, P):
+    out = (W - F + 2 * P) // S + 1
+    return out, K * (C * F * F + 1), K * out * out * C * F * F
+
+
+def test_conv_cost(capsys):
+    from course_utils.checks import check_conv_cost
+
+    check_conv_cost(_conv_cost)
+    assert "Exercise 10.1: all 4 checks passed." in capsys.readouterr().out
+
+
+def _without_biases(C, W, K, F, S, P):
+    out, _, adds = _conv_cost(C, W, K, F, S, P)
+    return out, K * C * F * F, adds
+
+
+def _adds_over_inputs(C, W, K, F, S, P):
+    out, params, _ = _conv_cost(C, W, K, F, S, P)
+    return out, params, K * W * W * C * F * F
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"), [(_without_biases, "biases are missing"), (_adds_over_inputs, "every input position")]
+)
+def test_conv_cost_names_the_mistake(wrong, hint):
+    from course_utils.checks import check_conv_cost
+
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_conv_cost(wrong)

@@ -3,6 +3,7 @@
 #   make lab         JupyterLab on the course (LAB_OPTS="--no-browser --port=8899" passes through)
 #   make test        unit tests + every notebook under nbval, fast mode (COURSE_FAST=1)
 #   make test-full   the same with full training
+#   make test-browser every notebook with widgets run in JupyterLab in Chromium (apt-get install chromium)
 #   make outputs     re-run notebooks in full mode and save their outputs (NOTEBOOKS=... to pick)
 #   make student     release student/ from notebooks/ (solutions removed)
 #   make bench       speed ratios (benchmarks/)
@@ -23,7 +24,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 NBVAL := $(PY) -m pytest -p tests.conftest --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT)
 
-.PHONY: setup lab test test-full test-unit test-notebooks outputs student bench lint clean
+.PHONY: setup lab test test-full test-browser test-unit test-notebooks outputs student bench lint clean
 
 setup: $(STAMP)
 
@@ -58,6 +59,10 @@ test: setup
 test-full: setup
 	COURSE_FAST=0 $(PY) -m pytest tests
 	COURSE_FAST=0 $(NBVAL) notebooks/
+
+# JupyterLab on 127.0.0.1 + Debian's Chromium driven by playwright (never `playwright install`).
+test-browser: setup
+	COURSE_FAST=1 $(PY) -m pytest tests/browser -p no:cacheprovider -v
 
 # Refresh the committed outputs: every notebook run top to bottom in full mode (as DESIGN.md asks).
 NOTEBOOKS ?= notebooks/*.ipynb

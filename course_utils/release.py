@@ -140,6 +140,20 @@ def _strip_solutions(source: str, blocks: list[tuple[int, int]], exercise: Exerc
     return "\n".join(lines)
 
 
+def _check_compiles(name: str, index: int, cell) -> None:
+    """A student cell must still be valid Python once its solution is gone (a solution block inside
+    a dict or a call leaves a bare ``raise`` where only an expression may stand)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        compile(TransformerManager().transform_cell(cell.source), f"<{name} cell {index}>", "exec")
+    except SyntaxError as err:
+        raise ReleaseError(
+            f"{_where(name, index, cell)}: without its solution the cell is not valid Python "
+            f"({err.msg}, line {err.lineno}); put the markers around whole statements"
+        ) from None
+
+
 def release_notebook(nb, name: str):
     """The student copy of instructor notebook ``nb`` (a new NotebookNode; ``nb`` is not changed)."""
     exercises = {exercise.cell_id: exercise for exercise in find_exercises(nb, name)}
@@ -154,6 +168,7 @@ def release_notebook(nb, name: str):
             copy.outputs, copy.execution_count = [], None
             if copy.id in exercises:
                 copy.source = _strip_solutions(copy.source, _solution_blocks(name, index, copy), exercises[copy.id])
+                _check_compiles(name, index, copy)
         student.cells.append(copy)
     return student
 

@@ -16,7 +16,15 @@ from course_utils.layers import conv_layer_cost
 from course_utils.mlp import ACTIVATIONS, OUTPUTS, mlp_forward
 from course_utils.viz import draw_conv_step, draw_mlp
 
-__all__ = ["mlp_explorer", "slider", "conv_stepper", "conv_explorer", "describe_conv_layer", "LECTURE_CASES"]
+__all__ = [
+    "mlp_explorer",
+    "slider",
+    "show_figure",
+    "conv_stepper",
+    "conv_explorer",
+    "describe_conv_layer",
+    "LECTURE_CASES",
+]
 
 # The lecture's four padding/stride cases on a 5×5 input with a 3×3 filter: (W, F, P, S).
 LECTURE_CASES = {
@@ -65,7 +73,7 @@ def mlp_explorer(x, W, V, g: str = "relu", o: str = "sigmoid") -> widgets.Widget
         Y, cache = mlp_forward(xv[None, :], {"W": Wv, "V": Vv}, g=g_menu.value, o=o_menu.value)
         result.value = "<b>y = " + ", ".join(f"{value:.4f}" for value in Y[0]) + "</b>"
         fig = draw_mlp(xv, Wv, Vv, cache["A"][0], cache["H"][0], cache["Z"][0], Y[0], g_menu.value, o_menu.value)
-        _show_figure(picture, fig)
+        show_figure(picture, fig)
 
     for control in [*x_sliders, *sum(w_sliders, []), *sum(v_sliders, []), g_menu, o_menu]:
         control.observe(redraw, names="value")
@@ -80,7 +88,8 @@ def mlp_explorer(x, W, V, g: str = "relu", o: str = "sigmoid") -> widgets.Widget
     return widgets.VBox([columns, picture])
 
 
-def _show_figure(output: widgets.Output, fig) -> None:
+def show_figure(output: widgets.Output, fig) -> None:
+    """Replace what ``output`` shows with the matplotlib figure ``fig`` (then close it)."""
     with output:
         output.clear_output(wait=True)
         display(fig)
@@ -96,7 +105,7 @@ def conv_stepper(cases: dict | None = None) -> widgets.Widget:
 
     def redraw(*_):
         W, F, P, S = cases[menu.value]
-        _show_figure(picture, draw_conv_step(W, F, P, S, min(step.value, step.max)))
+        show_figure(picture, draw_conv_step(W, F, P, S, min(step.value, step.max)))
 
     def new_case(*_):
         W, F, P, S = cases[menu.value]
@@ -164,7 +173,7 @@ def conv_explorer(W: int = 32, F: int = 5, P: int = 0, S: int = 1, C: int = 3, K
         ax.set_ylim(-6, 74)
         ax.set_aspect("equal")
         ax.axis("off")
-        _show_figure(picture, fig)
+        show_figure(picture, fig)
 
     for control in sliders.values():
         control.observe(redraw, names="value")

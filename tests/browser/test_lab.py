@@ -111,14 +111,20 @@ def _check_rendered(page, case: str) -> None:
     assert all(complete and width > 0 for complete, width in images), f"{case}: a figure did not render: {images}"
 
 
+def _what_it_shows(area) -> tuple:
+    """The texts and the output HTML (figures included) of an explorer's widget area."""
+    texts = area.locator(".widget-output, .widget-html-content, .widget-label").all_inner_texts()
+    html = area.locator(".widget-output").evaluate_all("nodes => nodes.map(n => n.innerHTML).join('')")
+    return texts, html
+
+
 def _move_sliders(page, case: str) -> int:
     """Drag the first slider of each explorer; what the explorer draws must change. Returns how many."""
     areas = page.locator(f"{WIDGET_AREA}:has(.widget-slider)")
     for index in range(areas.count()):
         area = areas.nth(index)
         area.scroll_into_view_if_needed()
-        before = area.locator(".widget-output, .widget-html-content, .widget-label").all_inner_texts()
-        before_html = area.locator(".widget-output").evaluate_all("nodes => nodes.map(n => n.innerHTML).join('')")
+        before = _what_it_shows(area)
         handle = area.locator(".widget-slider .noUi-handle").first
         box = handle.bounding_box()
         assert box is not None, f"{case}: explorer {index} has a slider that is not visible"
@@ -129,9 +135,7 @@ def _move_sliders(page, case: str) -> int:
         page.mouse.up()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            after = area.locator(".widget-output, .widget-html-content, .widget-label").all_inner_texts()
-            after_html = area.locator(".widget-output").evaluate_all("nodes => nodes.map(n => n.innerHTML).join('')")
-            if after != before or after_html != before_html:
+            if _what_it_shows(area) != before:
                 break
             page.wait_for_timeout(300)
         else:

@@ -1,0 +1,61 @@
+"""Grading, in the student's (sandboxed) kernel: call the student's answer on the grader's cases.
+
+The grader replaces each checker cell by one call to :func:`collect`. It reads the cases the grader
+wrote, runs the student's answer on each (``core.run_case``), and writes back plain data only: the
+return values, the inputs it changed, what it raised, and whether it called the course's reference
+implementation. The verdict is decided by the grader, never here: anything this kernel does to this
+module only changes its own answers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+from course_utils.exercises import get
+from course_utils.exercises.core import Raised, load_plain, run_case, save_plain
+
+__all__ = ["collect", "resolve"]
+
+
+def resolve(dotted: str) -> Any:
+    """The object a dotted name like "course_utils.layers.conv2d_forward" names, or None."""
+    module, _, attr = dotted.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _watching(codes: set) -> tuple[set, Any]:
+    """A profile hook that records which of ``codes`` (function code objects) get called."""
+    seen: set = set()
+
+    def hook(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            seen.add(frame.f_code.co_qualname)
+
+    return seen, hook
+
+
+def collect(number: str, namespace: dict, cases_path: str, out_path: str) -> None:
+    """Run the answer ``namespace[target]`` of exercise ``number`` on the cases in ``cases_path``."""
+    exercise = get(number)
+    if exercise.target not in namespace:
+        save_plain(out_path, {"missing": True})
+        return
+    answer = namespace[exercise.target]
+    codes = {getattr(fn, "__code__", None) for fn in map(resolve, exercise.references)} - {None}
+    outcomes, seen = [], set()
+    for case in load_plain(cases_path):
+        calls, hook = _watching(codes)
+        sys.setprofile(hook)
+        try:
+            outcomes.append(run_case(exercise, answer, case))
+        except Exception as err:  # the student's error: reported as such for this case
+            outcomes.append(Raised(type(err).__name__, str(err)[:300]))
+        finally:
+            sys.setprofile(None)
+        seen |= calls
+    save_plain(out_path, {"outcomes": outcomes, "reference_calls": sorted(seen)})

@@ -6,7 +6,7 @@ course data verify         the same, exiting 1 when MNIST is missing or corrupt
 course data fetch [--cifar10]   download into the repo's data/ where the network allows
 course run NOTEBOOK... [--fast]   execute notebooks in place in fresh kernels (committed outputs)
 course release SOURCE_DIR TARGET_DIR    write student copies of the instructor notebooks
-course grade SUBMISSION... --source DIR --out report.csv [--jobs N]   grade submitted notebooks
+course grade SUBMISSION... --source DIR --out report.csv [--jobs N]   grade submitted notebooks (sandboxed)
 """
 
 from __future__ import annotations
@@ -35,16 +35,21 @@ def build_parser() -> argparse.ArgumentParser:
     rel = commands.add_parser("release", help="write student copies (solutions removed, outputs cleared)")
     rel.add_argument("source", type=Path, help="folder of instructor notebooks, e.g. notebooks/")
     rel.add_argument("target", type=Path, help="folder for the student copies, e.g. student/")
-    grade = commands.add_parser("grade", help="grade submitted notebooks against the instructor source")
-    grade.add_argument(
-        "submissions", nargs="+", type=Path, help="<student>/<NN_topic>.ipynb or <NN_topic>-<student>.ipynb"
-    )
+    grade = commands.add_parser("grade", help="grade submitted notebooks against the instructor source, sandboxed")
+    grade.add_argument("submissions", nargs="+", type=Path, help="submitted notebooks, any file names")
     grade.add_argument("--source", type=Path, required=True, help="folder of instructor notebooks")
-    grade.add_argument("--out", type=Path, required=True, help="CSV report to write")
+    grade.add_argument("--out", type=Path, required=True, help="per-exercise CSV report to write")
+    grade.add_argument("--gradebook", type=Path, help="gradebook CSV (default: <out>-gradebook.csv)")
+    grade.add_argument("--feedback", type=Path, help="folder of feedback files (default: <out>-feedback/)")
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
     grade.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")
     grade.add_argument("--notebook-timeout", type=float, default=900, help="seconds per notebook (default 900)")
     grade.add_argument("--memory-gb", type=float, default=8, help="address-space limit per kernel (default 8)")
+    grade.add_argument("--seed", type=int, default=0, help="seed of the fresh cases (default: a new one)")
+    grade.add_argument("--full", action="store_true", help="run notebooks in full mode (default: COURSE_FAST=1)")
+    grade.add_argument(
+        "--no-sandbox", action="store_true", help="run students' code without a sandbox (recorded in the report)"
+    )
     return parser
 
 
@@ -61,19 +66,35 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from course_utils.release import grade, summary, write_report
+    import secrets
 
-    results = grade(
-        args.submissions,
-        args.source,
-        jobs=args.jobs,
+    from course_utils.grading import Options, grade
+    from course_utils.reports import summary, write_feedback, write_gradebook, write_report
+    from course_utils.sandbox import SandboxError
+
+    seed = args.seed or secrets.randbelow(2**31 - 1) + 1
+    options = Options(
         cell_timeout=args.cell_timeout,
         notebook_timeout=args.notebook_timeout,
         memory_limit_gb=args.memory_gb,
+        sandbox=not args.no_sandbox,
+        fast=not args.full,
+        seed=seed,
     )
+    try:
+        results = grade(args.submissions, args.source, jobs=args.jobs, options=options)
+    except SandboxError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    gradebook = args.gradebook or args.out.with_name(f"{args.out.stem}-gradebook.csv")
+    feedback = args.feedback or args.out.with_name(f"{args.out.stem}-feedback")
     write_report(results, args.out)
+    write_gradebook(results, gradebook)
+    written = write_feedback(results, feedback)
     print(summary(results))
-    print(f"\nReport: {args.out}")
+    sandbox = "no sandbox (--no-sandbox)" if args.no_sandbox else "each kernel in a sandbox"
+    print(f"\nGraded with seed {seed}, {sandbox}.")
+    print(f"Report: {args.out}\nGradebook: {gradebook}\nFeedback: {len(written)} files in {feedback}")
     return 0
 
 

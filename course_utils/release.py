@@ -1,31 +1,22 @@
-"""Instructor workflow: release student notebooks from the instructor source, and grade submissions.
+"""Instructor workflow: release student notebooks from the instructor source (``course release``).
 
-Not a notebook topic: this is what ``course release`` and ``course grade`` (and ``make student``) run.
-See docs/instructors.md for the workflow with a worked example.
+Not a notebook topic: this is what ``course release`` and ``make student`` run; grading is in
+``course_utils.grading``. See docs/instructors.md for the workflow with a worked example.
 
-Release. In an instructor notebook an exercise is a code cell whose answer sits between the lines
+In an instructor notebook an exercise is a code cell whose answer sits between the lines
 ``### BEGIN SOLUTION`` and ``### END SOLUTION``, after a markdown heading
-``Exercise N.M · title`` and before a checker cell. The student copy replaces each block with
+``Exercise N.M · title (P points)`` (points optional, default 1; add ``, all or nothing`` inside the
+brackets to give no partial credit) and before a checker cell. The student copy replaces each block with
 ``raise NotImplementedError("Exercise N.M: title")`` (at the block's indentation), clears outputs,
-execution counts and run metadata, and drops cells tagged ``instructor-only``. Everything else,
-cell ids included, is kept, so grading can match cells by id.
-
-Grade. Each submission runs in a fresh kernel in a fresh temporary directory, with a time limit per
-cell and per notebook and a memory limit. Before it runs, every checker cell is restored from the
-instructor source by cell id (re-inserted after its exercise if deleted), and re-imports its
-checker, so a student who edits, deletes or redefines a checker cannot pass that exercise.
+execution counts, run metadata and the saved widget state, and drops cells tagged ``instructor-only``.
+Everything else, cell ids included, is kept, so grading can match cells by id.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import re
-import tempfile
-import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -41,17 +32,13 @@ __all__ = [
     "find_exercises",
     "release_notebook",
     "release",
-    "Result",
-    "grade_submission",
-    "grade",
-    "write_report",
-    "summary",
 ]
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 INSTRUCTOR_ONLY = "instructor-only"
 _HEADING = re.compile(r"Exercise (\d+\.\d+)\s*·\s*(.+?)\s*$", re.MULTILINE)
+_POINTS = re.compile(r"\s*\((\d+(?:\.\d+)?) points?(, all or nothing)?\)$")
 _CHECK_CALL = re.compile(r"^\s*(check_\w+)\s*\(", re.MULTILINE)
 
 
@@ -61,13 +48,23 @@ class ReleaseError(ValueError):
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise of an instructor notebook: its number, title, and the ids of its two cells."""
+    """One exercise of an instructor notebook: number, title, the ids of its two cells, its points."""
 
     number: str
     title: str
     cell_id: str
     checker_id: str
     checker_source: str
+    points: float = 1.0
+    all_or_nothing: bool = False
+
+
+def _parse_heading(title: str) -> tuple[str, float, bool]:
+    """(title, points, all or nothing) from a heading's text after the "·"."""
+    found = _POINTS.search(title)
+    if not found:
+        return title, 1.0, False
+    return title[: found.start()].strip(), float(found.group(1)), bool(found.group(2))
 
 
 def _where(name: str, index: int, cell) -> str:
@@ -125,8 +122,8 @@ def find_exercises(nb, name: str) -> list[Exercise]:
             raise ReleaseError(
                 f"{_where(name, index, cell)}: the exercise is not followed by a checker cell (check_...(...))"
             )
-        number, title = heading
-        exercises.append(Exercise(number, title, cell.id, following.id, following.source))
+        number, (title, points, all_or_nothing) = heading[0], _parse_heading(heading[1])
+        exercises.append(Exercise(number, title, cell.id, following.id, following.source, points, all_or_nothing))
         heading = None  # each heading introduces one exercise
     return exercises
 
@@ -157,7 +154,8 @@ def _check_compiles(name: str, index: int, cell) -> None:
 def release_notebook(nb, name: str):
     """The student copy of instructor notebook ``nb`` (a new NotebookNode; ``nb`` is not changed)."""
     exercises = {exercise.cell_id: exercise for exercise in find_exercises(nb, name)}
-    student = nbformat.v4.new_notebook(metadata=nb.metadata)
+    metadata = {k: v for k, v in nb.metadata.items() if k != "widgets"}  # the instructor run's widget state
+    student = nbformat.v4.new_notebook(metadata=metadata)
     student.nbformat, student.nbformat_minor = nb.nbformat, nb.nbformat_minor
     for index, cell in enumerate(nb.cells):
         if INSTRUCTOR_ONLY in cell.metadata.get("tags", []):
@@ -196,217 +194,3 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
             write_notebook(nb, path)
         written.append(path)
     return written
-
-
-# --- grading -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Result:
-    """One line of the report: a student's result on one exercise."""
-
-    student: str
-    notebook: str
-    exercise: str
-    status: str  # passed | failed | not attempted | error
-    message: str = ""
-
-
-def _match_source(path: Path, sources: dict[str, Path]) -> tuple[str, Path | None]:
-    """(student, source notebook) for a submission named <student>/<NN_topic>.ipynb or <NN_topic>-<student>.ipynb."""
-    stem = path.stem
-    for source_stem in sorted(sources, key=len, reverse=True):
-        if stem == source_stem:
-            return path.parent.name or stem, sources[source_stem]
-        if stem.startswith(source_stem):
-            rest = stem[len(source_stem) :].strip("-_ .")
-            return rest or path.parent.name, sources[source_stem]
-    return path.parent.name or stem, None
-
-
-def _restore_checkers(nb, exercises: list[Exercise]) -> None:
-    """Put each checker cell back as the instructor wrote it (by id), re-importing its checker function."""
-    by_id = {cell.get("id"): index for index, cell in enumerate(nb.cells)}
-    for exercise in exercises:
-        names = sorted(set(_CHECK_CALL.findall(exercise.checker_source)))
-        source = (
-            f"from course_utils.checks import {', '.join(names)}\n{exercise.checker_source}"
-            if names
-            else exercise.checker_source
-        )
-        cell = nbformat.v4.new_code_cell(source)
-        cell.id = exercise.checker_id
-        if exercise.checker_id in by_id:
-            nb.cells[by_id[exercise.checker_id]] = cell
-        elif exercise.cell_id in by_id:
-            nb.cells.insert(by_id[exercise.cell_id] + 1, cell)
-        by_id = {c.get("id"): index for index, c in enumerate(nb.cells)}
-
-
-def _error_text(output) -> str:
-    value = output.get("evalue", "")
-    return f"{output.get('ename', 'Error')}: {value}".strip()
-
-
-def _judge(cell) -> tuple[str, str]:
-    """(status, message) from a checker cell that ran to its end."""
-    errors = [out for out in cell.outputs if out.output_type == "error"]
-    if not errors:
-        text = "".join(out.get("text", "") for out in cell.outputs if out.output_type == "stream")
-        return ("passed", text.strip()) if "passed" in text else ("error", "the checker printed no result")
-    error = errors[0]
-    name = error.get("ename", "")
-    if name == "NotImplementedError":
-        return "not attempted", error.get("evalue", "")
-    if name in ("ExerciseFailure", "AssertionError"):
-        return "failed", error.get("evalue", "")
-    if name == "KeyboardInterrupt":
-        return "error", "time limit: the cell was interrupted"
-    return "error", _error_text(error)
-
-
-def _set_memory_limit(limit_bytes: int | None) -> None:
-    if limit_bytes:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
-
-
-def grade_submission(
-    path: str | Path,
-    source_dir: str | Path,
-    *,
-    cell_timeout: float = 120,
-    notebook_timeout: float = 600,
-    memory_limit_gb: float | None = 8,
-) -> list[Result]:
-    """Grade one submitted notebook against the instructor source; one Result per exercise (never raises).
-
-    The notebook runs top to bottom (errors do not stop it) in a fresh kernel in a fresh temporary
-    directory. A cell over ``cell_timeout`` seconds is interrupted; once ``notebook_timeout`` seconds
-    have passed, no further cell runs. The kernel's address space is limited to ``memory_limit_gb``.
-    """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    path, source_dir = Path(path), Path(source_dir)
-    sources = {p.stem: p for p in source_dir.glob("*.ipynb")}
-    student, source = _match_source(path, sources)
-    if source is None:
-        return [
-            Result(student, path.stem, "-", "error", f"no notebook in {source_dir} matches the file name {path.name}")
-        ]
-    exercises = find_exercises(read_notebook(source), source.name)
-    notebook = source.stem
-
-    def everyone(status: str, message: str) -> list[Result]:
-        return [Result(student, notebook, e.number, status, message) for e in exercises]
-
-    try:
-        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=NB_VERSION)
-    except Exception as err:  # not JSON, not a notebook, unreadable: all reported the same way
-        return everyone("error", f"not a valid notebook: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
-    missing = [e.number for e in exercises if e.cell_id not in {c.get("id") for c in nb.cells}]
-    _restore_checkers(nb, exercises)
-
-    limit = int(memory_limit_gb * 2**30) if memory_limit_gb else None
-    problem, finished = "", set()
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as workdir:
-        # nbclient makes its own (async) kernel manager: with a sync one, interrupting on timeout hangs.
-        client = NotebookClient(
-            nb,
-            kernel_name="python3",
-            timeout=cell_timeout,
-            allow_errors=True,
-            interrupt_on_timeout=True,
-            resources={"metadata": {"path": workdir}},
-        )
-        deadline = time.monotonic() + notebook_timeout
-        try:
-            with client.setup_kernel(cwd=workdir, preexec_fn=lambda: _set_memory_limit(limit)):
-                for index, cell in enumerate(nb.cells):
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        problem = f"notebook time limit ({notebook_timeout:g} s) reached before cell {index}"
-                        break
-                    client.timeout = max(1, int(min(cell_timeout, remaining)))
-                    client.execute_cell(cell, index)
-                    finished.add(cell.get("id"))
-        except DeadKernelError:
-            problem = "the kernel died (the notebook crashed it, called os._exit, or ran out of memory)"
-        except CellTimeoutError:
-            problem = "a cell could not be interrupted after its time limit"
-        except Exception as err:  # the kernel did not start, or nbclient failed: report, go on
-            problem = f"{type(err).__name__}: {err}"
-    results = []
-    cells = {cell.get("id"): cell for cell in nb.cells}
-    for exercise in exercises:
-        if exercise.number in missing:
-            results.append(Result(student, notebook, exercise.number, "error", "the exercise cell was deleted"))
-            continue
-        verdict = _judge(cells[exercise.checker_id]) if exercise.checker_id in finished else None
-        status, message = verdict if verdict else ("error", f"not run: {problem or 'the checker cell did not run'}")
-        results.append(Result(student, notebook, exercise.number, status, message))
-    return results
-
-
-def _grade_one(args) -> list[Result]:
-    path, source_dir, options = args
-    try:
-        return grade_submission(path, source_dir, **options)
-    except Exception as err:  # last line of defence: one submission never stops the others
-        return [Result(Path(path).parent.name, Path(path).stem, "-", "error", f"{type(err).__name__}: {err}")]
-
-
-def grade(
-    submissions: Iterable[str | Path],
-    source_dir: str | Path,
-    *,
-    jobs: int = 1,
-    cell_timeout: float = 120,
-    notebook_timeout: float = 600,
-    memory_limit_gb: float | None = 8,
-) -> list[Result]:
-    """Grade every submission, at most ``jobs`` at a time (each in its own process and kernel)."""
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be a positive int, got {jobs!r}")
-    options = {"cell_timeout": cell_timeout, "notebook_timeout": notebook_timeout, "memory_limit_gb": memory_limit_gb}
-    work = [(str(path), str(source_dir), options) for path in submissions]
-    if jobs == 1 or len(work) < 2:
-        batches = [_grade_one(item) for item in work]
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            batches = list(pool.map(_grade_one, work))
-    return [result for batch in batches for result in batch]
-
-
-def write_report(results: Sequence[Result], path: str | Path) -> None:
-    """The report as CSV: student, notebook, exercise, status, message."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["student", "notebook", "exercise", "status", "message"])
-        writer.writeheader()
-        for result in results:
-            writer.writerow(asdict(result))
-
-
-_MARKS = {"passed": "✓ passed", "failed": "✗ failed", "not attempted": "– not attempted", "error": "! error"}
-
-
-def summary(results: Sequence[Result]) -> str:
-    """A short markdown summary: one row per student, one column per exercise, then the totals."""
-    exercises = sorted(
-        {r.exercise for r in results},
-        key=lambda e: [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in e.split(".")],
-    )
-    students = sorted({r.student for r in results})
-    table = {(r.student, r.exercise): r.status for r in results}
-    lines = ["| student | " + " | ".join(exercises) + " | passed |", "|---|" + "---|" * (len(exercises) + 1)]
-    for student in students:
-        marks = [_MARKS.get(table.get((student, e), ""), "") for e in exercises]
-        own = [e for e in exercises if (student, e) in table]
-        passed = sum(table[student, e] == "passed" for e in own)
-        lines.append(f"| {student} | " + " | ".join(marks) + f" | {passed}/{len(own)} |")
-    counts = {status: sum(r.status == status for r in results) for status in _MARKS}
-    lines.append("")
-    lines.append(", ".join(f"{n} {status}" for status, n in counts.items()))
-    return "\n".join(lines)

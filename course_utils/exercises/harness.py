@@ -28,13 +28,13 @@ def resolve(dotted: str) -> Any:
         return None
 
 
-def _watching(codes: set) -> tuple[set, Any]:
-    """A profile hook that records which of ``codes`` (function code objects) get called."""
+def _watching(codes: dict) -> tuple[set, Any]:
+    """A profile hook that records which of ``codes`` (code object -> dotted name) get called."""
     seen: set = set()
 
     def hook(frame, event, arg):
         if event == "call" and frame.f_code in codes:
-            seen.add(frame.f_code.co_qualname)
+            seen.add(codes[frame.f_code])
 
     return seen, hook
 
@@ -46,7 +46,8 @@ def collect(number: str, namespace: dict, cases_path: str, out_path: str) -> Non
         save_plain(out_path, {"missing": True})
         return
     answer = namespace[exercise.target]
-    codes = {getattr(fn, "__code__", None) for fn in map(resolve, exercise.references)} - {None}
+    codes = {getattr(resolve(name), "__code__", None): name for name in exercise.references}
+    codes.pop(None, None)
     outcomes, seen = [], set()
     for case in load_plain(cases_path):
         calls, hook = _watching(codes)

@@ -38,7 +38,13 @@ from course_utils.notebooks import NB_VERSION, read_notebook
 from course_utils.refscan import reference_uses
 from course_utils.release import Exercise, find_exercises
 from course_utils.reports import Result
-from course_utils.sandbox import Sandbox, SandboxedKernelManager, SandboxError, sandbox_problem, unconfined_kernel_manager
+from course_utils.sandbox import (
+    Sandbox,
+    SandboxedKernelManager,
+    SandboxError,
+    sandbox_problem,
+    unconfined_kernel_manager,
+)
 
 __all__ = ["Options", "Source", "load_sources", "match_source", "student_name", "grade_submission", "grade"]
 
@@ -232,9 +238,13 @@ def _verdict(exercise: Exercise, cell, sent_and_answer, problem: str, used: list
         return "not attempted", 0.0, outcomes[0].message
     used = sorted({*used, *(answer.get("reference_calls") or [])})
     if used:
-        return "failed", 0.0, (
-            f"the solution uses the course's own answer ({', '.join(used)}) instead of its own code: no points "
-            "for this exercise."
+        return (
+            "failed",
+            0.0,
+            (
+                f"the solution uses the course's own answer ({', '.join(used)}) instead of its own code: no points "
+                "for this exercise."
+            ),
         )
     messages = []
     for index, case in enumerate(sent):
@@ -291,7 +301,9 @@ def grade_submission(path: str | Path, source_dir: str | Path, options: Options 
         )
         if not options.sandbox:
             message += " [graded without the sandbox: --no-sandbox]"
-        results.append(Result(student, source.stem, exercise.number, status, round(points, 4), exercise.points, message))
+        results.append(
+            Result(student, source.stem, exercise.number, status, round(points, 4), exercise.points, message)
+        )
     return results
 
 

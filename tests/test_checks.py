@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.checks import ExerciseFailure, check_cases, check_flat_length, to_array
+from course_utils.checks import ExerciseFailure, check_flat_length
+from course_utils.exercises.core import Tensor, as_array, compare, decode, encode
 
 
 def test_flat_length_accepts_the_right_answer(capsys):
@@ -32,7 +33,7 @@ def test_flat_length_names_the_mistake(wrong, hint):
         ("784", "not a string"),
         ({"a": 1}, "not a number"),
         ([784, 1], r"shape \(2,\)"),
-        (torch.tensor(1.0, requires_grad=True), "should be"),
+        (torch.tensor(1.0, requires_grad=True), "is 1, expected 784"),
     ],
 )
 def test_checker_accepts_anything_and_explains(returned, message):
@@ -53,20 +54,89 @@ def test_not_a_function():
         check_flat_length(784)
 
 
-def test_to_array_handles_numpy_torch_and_lists():
-    assert to_array(np.ones(3, dtype=np.float32), "x").dtype == np.float64
-    assert to_array(torch.ones(2, 2), "x").shape == (2, 2)
-    assert to_array([1, 2], "x").tolist() == [1.0, 2.0]
+def test_plain_data_round_trip_keeps_what_the_judges_need():
+    value = {"a": (1, 2.5, None, "x"), "t": torch.ones(2, requires_grad=True), "n": np.arange(3), "f": len}
+    back = decode(*encode(value))
+    assert back["a"] == (1, 2.5, None, "x") and back["n"].tolist() == [0, 1, 2]
+    assert isinstance(back["t"], Tensor) and back["t"].requires_grad and back["t"].array.tolist() == [1.0, 1.0]
+    assert back["f"].type == "builtin_function_or_method"  # not plain data: only its type and repr come back
+    assert as_array([1, 2]).tolist() == [1.0, 2.0] and "returned None" in as_array(None)
 
 
-def test_check_cases_reports_non_finite_results():
-    with pytest.raises(ExerciseFailure, match="inf or nan"):
-        check_cases("9.9", lambda x: np.inf, lambda x: 1.0, [(1,)])
+def test_compare_reports_the_first_differing_index_not_the_arrays():
+    expected = np.zeros((50, 50))
+    got = expected.copy()
+    got[3, 7], got[10, 1] = 1.0, -4.0
+    message = compare(got, expected, (expected,), what="dx")
+    assert "differs first at index (3, 7): expected 0, got 1" in message
+    assert "2 of 2500 entries differ; the largest difference is 4" in message
+    assert "<array (50, 50)>" in message and len(message) < 300
+    assert "inf or nan" in compare(np.inf, 1.0, (1,))
+
+
+def test_a_failure_renders_as_its_message_alone():
+    with pytest.raises(ExerciseFailure) as info:
+        check_flat_length(lambda h, w, c: h * w)
+    assert info.value._render_traceback_() == [f"\x1b[0;31mExerciseFailure\x1b[0m: {info.value}"]
+
+
+def test_every_exercise_accepts_its_reference_on_fresh_cases():
+    """The declarations agree with themselves: the reference answer is judged right on fresh cases too."""
+    from course_utils.exercises import EXERCISES
+    from course_utils.exercises.core import judge_case, run_case
+
+    answers = _reference_answers()
+    assert set(answers) == set(EXERCISES)
+    rng = np.random.default_rng(0)
+    for number, exercise in EXERCISES.items():
+        fresh = exercise.fresh(rng)
+        assert exercise.kind == "value" or len(fresh) >= 1, number
+        for case in [*exercise.cases(), *fresh]:
+            outcome = decode(*encode(run_case(exercise, answers[number], case)))
+            assert judge_case(exercise, case, outcome) is None, (number, case)
+
+
+def _reference_answers():
+    import torch.nn.functional as F
+
+    from course_utils import losses
+    from course_utils.exercises.nb03 import reference_backward
+    from course_utils.exercises.nb06 import conv_reference
+    from course_utils.exercises.nb07 import maxpool_backward_loops
+    from course_utils.exercises.nb08 import LENET_ROWS
+
+    def sgd(p, g, lr, wd):
+        return {k: v - lr * (g[k] + (wd * v if k in ("W", "V") else 0)) for k, v in p.items()}
+
+    def conv_cost(C, W, K, F_, S, P):
+        out = (W - F_ + 2 * P) // S + 1
+        return out, K * (C * F_ * F_ + 1), K * out * out * C * F_ * F_
+
+    return {
+        "0.1": lambda h, w, c: h * w * c,
+        "1.1": lambda X, W, b, V, c: np.maximum(X @ W.T + b, 0) @ V.T + c,
+        "2.1": losses.gaussian_nll,
+        "2.2": losses.bernoulli_nll,
+        "2.3": losses.categorical_nll,
+        "3.1": reference_backward,
+        "4.1": sgd,
+        "5.1": lambda b: b.transpose(0, 3, 1, 2).reshape(len(b), -1),
+        "5.2": lambda i, o: i * o + o,
+        "6.1": lambda W, F_, P, S: (W - F_ + 2 * P) // S + 1,
+        "6.2": conv_reference,
+        "7.1": maxpool_backward_loops,
+        "8.1": {name: (shape, params) for name, shape, params in LENET_ROWS},
+        "9.1": lambda o, t: (
+            0.5 * F.mse_loss(o[:, 0], t[:, 0]),
+            F.binary_cross_entropy_with_logits(o[:, 1], t[:, 1]),
+            F.cross_entropy(o[:, 2:], t[:, 2].long()),
+        ),
+        "10.1": conv_cost,
+    }
 
 
 # --- exercises 1.1 to 4.1: the right answer passes, each named mistake is recognised ------------
 
-from course_utils import checks  # noqa: E402
 from course_utils import losses as reference_losses  # noqa: E402
 from course_utils.checks import (  # noqa: E402
     check_backward,
@@ -76,6 +146,8 @@ from course_utils.checks import (  # noqa: E402
     check_gaussian_nll,
     check_sgd_step,
 )
+from course_utils.exercises import nb02  # noqa: E402
+from course_utils.exercises.nb03 import reference_backward  # noqa: E402
 
 
 def _relu(a):
@@ -109,16 +181,33 @@ def test_loss_checkers_accept_the_reference(capsys):
     assert capsys.readouterr().out.count("all 4 checks passed, for the loss and for its gradient") == 3
 
 
+def _naive_categorical(z, y):
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    grad = p.copy()
+    grad[np.arange(len(y)), y] -= 1
+    return float(-np.mean(np.log(p[np.arange(len(y)), y]))), grad / len(y)
+
+
+def _log_of_shifted_softmax(z, y):
+    """The careful student's trap: the max is subtracted, but the log is taken of the probability."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    grad = p.copy()
+    grad[np.arange(len(y)), y] -= 1
+    return float(-np.mean(np.log(p[np.arange(len(y)), y]))), grad / len(y)
+
+
 @pytest.mark.parametrize(
     ("checker", "wrong", "hint"),
     [
-        (check_gaussian_nll, checks._summed(reference_losses.gaussian_nll), "mean over the batch is missing"),
-        (check_bernoulli_nll, checks._summed(reference_losses.bernoulli_nll), "mean over the batch is missing"),
-        (check_bernoulli_nll, checks._naive_bernoulli, "overflows for large logits"),
+        (check_gaussian_nll, nb02._summed(reference_losses.gaussian_nll), "mean over the batch is missing"),
+        (check_bernoulli_nll, nb02._summed(reference_losses.bernoulli_nll), "mean over the batch is missing"),
+        (check_bernoulli_nll, nb02._naive_bernoulli, "overflows for large logits"),
         (check_bernoulli_nll, lambda z, y: reference_losses.bernoulli_nll(z, 1 - y), "labels are swapped"),
-        (check_categorical_nll, checks._summed(reference_losses.categorical_nll), "mean over the batch is missing"),
-        (check_categorical_nll, checks._naive_categorical, "overflows to inf"),
-        (check_categorical_nll, checks._categorical_over_batch, "over the batch"),
+        (check_categorical_nll, nb02._summed(reference_losses.categorical_nll), "mean over the batch is missing"),
+        (check_categorical_nll, _naive_categorical, "overflows to inf"),
+        (check_categorical_nll, _log_of_shifted_softmax, r"then took log\(softmax\).*\(z − m\) − log Σ exp\(z − m\)"),
+        (check_categorical_nll, nb02._categorical_over_batch, "over the batch"),
         (check_categorical_nll, lambda z, y: reference_losses.categorical_nll(z, y)[0], "return a pair"),
         (check_gaussian_nll, lambda p, y, s: None, "returned None"),
     ],
@@ -129,13 +218,13 @@ def test_loss_checker_mistakes(checker, wrong, hint):
 
 
 def test_backward(capsys):
-    check_backward(checks._reference_backward)
+    check_backward(reference_backward)
     assert "pass the gradient check on all 4 cases" in capsys.readouterr().out
 
 
 def _backward_with(change):
     def backward(X, W, b, V, c, dY):
-        return change(X, W, b, V, c, dY, *checks._reference_backward(X, W, b, V, c, dY))
+        return change(X, W, b, V, c, dY, *reference_backward(X, W, b, V, c, dY))
 
     return backward
 
@@ -184,6 +273,17 @@ def test_sgd_step(capsys):
 def test_sgd_step_mistakes(wrong, hint):
     with pytest.raises(AssertionError, match=hint):
         check_sgd_step(wrong)
+
+
+def _sgd_in_place(params, grads, lr, weight_decay):
+    for k in params:
+        params[k] -= lr * (grads[k] + (weight_decay * params[k] if k in ("W", "V") else 0))
+    return params
+
+
+def test_sgd_step_in_place_is_refused():
+    with pytest.raises(ExerciseFailure, match=r"changed its input in place \(argument 1\).*return a new object"):
+        check_sgd_step(_sgd_in_place)
 
 
 # --- notebook 05 -------------------------------------------------------------------------------
@@ -312,6 +412,25 @@ def test_conv_forward_names_the_mistake(options, hint):
         check_conv_forward(lambda *args: _conv(*args, **options))
 
 
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (lambda x, w, b, s, p: _conv(x[:, :1], w[:, :1], b, s, p), "only the first channel"),
+        (lambda x, w, b, s, p: (_conv(x, w, b, s, p, bias=False)) / x.shape[1] + b[:, None, None], "averaged"),
+        (
+            lambda x, w, b, s, p: np.stack([_conv(x[:, [c]], w[:, [c]], b, s, p) for c in range(x.shape[1])], 2),
+            "one map per channel",
+        ),
+    ],
+)
+def test_conv_forward_names_the_channel_mistakes(wrong, hint):
+    from course_utils.checks import check_conv_forward
+
+    with pytest.raises(ExerciseFailure, match=hint) as info:
+        check_conv_forward(wrong)
+    assert len(str(info.value)) < 600, "a checker never prints whole arrays"
+
+
 def test_conv_forward_stride_ignored_in_the_size_too():
     from course_utils.checks import check_conv_forward
 
@@ -337,7 +456,8 @@ def test_maxpool_backward(capsys):
     [("assign", "SUM of their"), ("all_ties", "every tied maximum"), ("last", "last maximum"), ("spread", "mean")],
 )
 def test_maxpool_backward_names_the_mistake(mode, hint):
-    from course_utils.checks import _maxpool_backward_loops, check_maxpool_backward
+    from course_utils.checks import check_maxpool_backward
+    from course_utils.exercises.nb07 import maxpool_backward_loops as _maxpool_backward_loops
 
     with pytest.raises(ExerciseFailure, match=hint):
         check_maxpool_backward(lambda d, x, s, t: _maxpool_backward_loops(d, x, s, t, mode))
@@ -354,7 +474,7 @@ def test_maxpool_backward_wrong_shape():
 
 
 def _right_lenet_table():
-    from course_utils.checks import LENET_ROWS
+    from course_utils.exercises.nb08 import LENET_ROWS
 
     return {name: (shape, params) for name, shape, params in LENET_ROWS}
 
@@ -451,6 +571,8 @@ def _replace(head, value_fn):
             "columns 2 to 11",
         ),
         (lambda o, t: _head_losses(o, t)[:2], "as a tuple"),
+        (lambda o, t: tuple(float(v) for v in _head_losses(o, t)), "not a torch tensor"),
+        (lambda o, t: tuple(v.detach() for v in _head_losses(o, t)), "carries no gradient"),
         (_replace(0, lambda o, t: 0.5 * (o[:, 0] - t[:, 0]) ** 2), "one number"),
     ],
 )

@@ -199,7 +199,10 @@ def test_the_sandbox_itself():
         sandbox = Sandbox(Path(tmp) / "scratch", Path(tmp) / "sockets")
         sandbox.prepare()
         run = subprocess.run(
-            [*sandbox.argv(), sys.executable, "-c", probe], capture_output=True, text=True, preexec_fn=sandbox.set_limits
+            [*sandbox.argv(), sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            preexec_fn=sandbox.set_limits,
         )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split("\n")[:4] == ["True", "False False", "read-only", "no network"], run.stdout

@@ -137,7 +137,10 @@ def encode(value: Any, arrays: list[np.ndarray] | None = None, depth: int = 0) -
         items = [encode(item, arrays, depth + 1)[0] for item in value[:1000]]
         return {"t": "tuple" if isinstance(value, tuple) else "list", "items": items}, arrays
     if depth < _MAX_DEPTH and isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"t": "dict", "items": {k: encode(v, arrays, depth + 1)[0] for k, v in list(value.items())[:1000]}}, arrays
+        return {
+            "t": "dict",
+            "items": {k: encode(v, arrays, depth + 1)[0] for k, v in list(value.items())[:1000]},
+        }, arrays
     try:
         text = repr(value)[:200]
     except Exception:  # a broken __repr__ is the student's, not ours
@@ -301,9 +304,10 @@ def compare(
 ) -> str | None:
     """None if ``got`` equals ``expected`` (within rtol/atol), else a short message.
 
-    The message names the case (inputs on one line, or ``case`` itself if it is a str), the first differing index with the expected and
-    the returned value there, the largest difference, and the likely mistake: the first entry of
-    ``mistakes`` (sentence -> the wrong answer that mistake gives) that ``got`` matches.
+    The message names the case (inputs on one line, or ``case`` itself if it is a str), the first
+    differing index with the expected and the returned value there, the largest difference, and the
+    likely mistake: the first entry of ``mistakes`` (sentence -> the wrong answer that mistake gives,
+    or a function computing it) that ``got`` matches.
     """
     array = as_array(got, "your function" if what == "the result" else what)
     if isinstance(array, str):

@@ -16,7 +16,13 @@ def _relu(a):
 def forward_cases(rng: np.random.Generator, sizes=((3, 3, 3, 3), (1, 3, 2, 1), (5, 3, 2, 1), (4, 6, 5, 2))):
     """(X, W, b, V, c) cases of sizes (N, D, H, K); the square one first, so transposes give wrong values."""
     return [
-        (rng.normal(size=(n, d)), rng.normal(size=(h, d)), rng.normal(size=h), rng.normal(size=(k, h)), rng.normal(size=k))
+        (
+            rng.normal(size=(n, d)),
+            rng.normal(size=(h, d)),
+            rng.normal(size=h),
+            rng.normal(size=(k, h)),
+            rng.normal(size=k),
+        )
         for n, d, h, k in sizes
     ]
 

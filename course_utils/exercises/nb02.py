@@ -106,7 +106,10 @@ def _gaussian_mistakes():
     return {
         _MISSING_MEAN: _summed(ref),
         "the constant ½ log(2πσ²) is missing. It does not change the minimiser, but without it the value is "
-        "not the negative log-likelihood.": lambda p, y, s: (ref(p, y, s)[0] - 0.5 * np.log(2 * np.pi * s**2), ref(p, y, s)[1]),
+        "not the negative log-likelihood.": lambda p, y, s: (
+            ref(p, y, s)[0] - 0.5 * np.log(2 * np.pi * s**2),
+            ref(p, y, s)[1],
+        ),
         "the factor ½ is missing: −log N(y; f, σ²) has (y − f)²/(2σ²).": lambda p, y, s: (
             np.mean((p - y) ** 2) / s**2 + 0.5 * np.log(2 * np.pi * s**2),
             2 * (p - y) / (s**2 * len(p)),

@@ -90,7 +90,8 @@ def _judge(case, got):
             return (
                 f"{name} fails the gradient check for inputs {describe_case(case)}: rel_error {error:.1e} against "
                 f"central differences (should be < 1e-6); the largest difference is at index {tuple(map(int, index))}:"
-                f" expected {numeric[index]:.6g}, got {array[index]:.6g}." + (f" Likely mistake: {hint}" if hint else "")
+                f" expected {numeric[index]:.6g}, got {array[index]:.6g}."
+                + (f" Likely mistake: {hint}" if hint else "")
             )
     return None
 

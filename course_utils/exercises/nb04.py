@@ -64,7 +64,9 @@ EXERCISES = [
         number="4.1",
         target="sgd_step",
         cases=lambda: _cases_from(np.random.default_rng(41), ((0.1, 0.0), (0.1, 0.01), (0.5, 0.3))),
-        fresh=lambda rng: _cases_from(rng, ((0.05, 0.1), (1.0, 0.02)), {"W": (4, 2), "b": (4,), "V": (3, 4), "c": (3,)}),
+        fresh=lambda rng: _cases_from(
+            rng, ((0.05, 0.1), (1.0, 0.02)), {"W": (4, 2), "b": (4,), "V": (3, 4), "c": (3,)}
+        ),
         judge=_judge,
     )
 ]

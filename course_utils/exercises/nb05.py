@@ -28,9 +28,9 @@ def _judge_vectors(case, got):
             "the order is C, W, H: transpose(0, 3, 2, 1) swaps height and width too; use transpose(0, 3, 1, 2).": (
                 lambda: b.transpose(0, 3, 2, 1).reshape(len(b), -1)
             ),
-            "the whole batch became one long vector; keep the first axis: .reshape(N, -1).": lambda: (
-                b.transpose(0, 3, 1, 2).reshape(-1)
-            ),
+            "the whole batch became one long vector; keep the first axis: .reshape(N, -1).": lambda: b.transpose(
+                0, 3, 1, 2
+            ).reshape(-1),
             "the batch axis moved: the result should have one row per image, (N, C·H·W).": lambda: _chw(b).T,
         },
         rtol=0,

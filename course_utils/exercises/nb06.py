@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.exercises.core import Exercise, as_array, compare
+from course_utils.exercises.core import Exercise, as_array, compare, describe
 
 __all__ = ["EXERCISES", "conv_reference"]
 
@@ -24,33 +24,46 @@ _SIZE_MISTAKES = {
 
 
 def _judge_size(case, got):
-    W, F, P, S = case
-    array = as_array(got)
-    if isinstance(array, str):
-        return array
-    if array.shape != ():
-        return f"return one number, got an array of shape {array.shape}."
-    expected = (W - F + 2 * P) // S + 1
-    value = float(array)
-    if abs(value - expected) < 1e-9:
-        return None
-    hint = next(
-        (s for s, wrong in _SIZE_MISTAKES.items() if abs(value - wrong(*case)) < 1e-9 or value == np.floor(wrong(*case))),
-        None,
-    )
-    return (
-        f"for W={W}, F={F}, P={P}, S={S} you returned {value:g}, but W_out = (W − F + 2P)/S + 1 = "
-        f"({W} − {F} + 2·{P})/{S} + 1 = {W - F + 2 * P}/{S} + 1 = {expected}." + (f" Likely mistake: {hint}" if hint else "")
-    )
+    """One case is a list of (W, F, P, S); a mistake is named only if it explains every answer."""
+    (settings,) = case
+    if not (isinstance(got, list) and len(got) == len(settings)):
+        return f"expected {len(settings)} answers, got {describe(got)}."
+    values = []
+    for answer in got:
+        array = as_array(answer)
+        if isinstance(array, str):
+            return array
+        if array.shape != ():
+            return f"return one number, got an array of shape {array.shape}."
+        values.append(float(array))
+    for (W, F, P, S), value in zip(settings, values, strict=True):
+        expected = (W - F + 2 * P) // S + 1
+        if abs(value - expected) > 1e-9:
+            hint = next((s for s, wrong in _SIZE_MISTAKES.items() if _explains(wrong, settings, values)), None)
+            return (
+                f"for W={W}, F={F}, P={P}, S={S} you returned {value:g}, but W_out = (W − F + 2P)/S + 1 = "
+                f"({W} − {F} + 2·{P})/{S} + 1 = {W - F + 2 * P}/{S} + 1 = {expected}."
+                + (f" Likely mistake: {hint}" if hint else "")
+            )
+    return None
+
+
+def _explains(wrong, settings, values) -> bool:
+    """Whether the rule ``wrong`` gives every answer (with / or with //)."""
+    return all(abs(v - wrong(*c)) < 1e-9 or v == np.floor(wrong(*c)) for c, v in zip(settings, values, strict=True))
 
 
 def _size_fresh(rng):
-    cases = []
-    while len(cases) < 5:
+    settings = []
+    while len(settings) < 6:
         W, F, P, S = int(rng.integers(6, 64)), int(rng.integers(1, 8)), int(rng.integers(0, 4)), int(rng.integers(1, 4))
         if F <= W + 2 * P and (W - F + 2 * P) % S == 0:
-            cases.append((W, F, P, S))
-    return cases
+            settings.append((W, F, P, S))
+    return [(tuple(settings),)]
+
+
+_LECTURE_SIZES = ((32, 5, 0, 1), (5, 3, 0, 1), (5, 3, 1, 2), (5, 3, 1, 1), (5, 3, 2, 1), (7, 3, 1, 2), (28, 5, 2, 1),
+                  (227, 11, 0, 4))  # fmt: skip
 
 
 def _loops(x, w, b, stride, out_h, out_w):
@@ -81,7 +94,7 @@ def _judge_conv(case, got):
     x, w, b, s, p = case
     size = ((x.shape[2] - w.shape[2] + 2 * p) // s + 1, (x.shape[3] - w.shape[3] + 2 * p) // s + 1)
     array = as_array(got, "your conv_forward")
-    if not isinstance(array, str) and array.ndim == 5 and x.shape[1] > 1:
+    if not isinstance(array, str) and array.ndim == 5:
         return (
             f"for x of shape {x.shape} the output has shape {array.shape}: one map per channel. Each output value "
             "is ONE number per filter: the products are summed over all C channels (and the F×F window)."
@@ -123,7 +136,8 @@ def _judge_conv(case, got):
 
 def _conv_cases(rng, shapes):
     return [
-        (rng.normal(size=xs), rng.normal(size=ws), rng.normal(size=ws[0]), stride, pad) for xs, ws, stride, pad in shapes
+        (rng.normal(size=xs), rng.normal(size=ws), rng.normal(size=ws[0]), stride, pad)
+        for xs, ws, stride, pad in shapes
     ]
 
 
@@ -136,7 +150,11 @@ def _conv_visible():
 
 
 def _conv_fresh(rng):
-    shapes = [((1, 3, 6, 5), (2, 3, 3, 3), 1, 1), ((2, 2, 9, 9), (3, 2, 5, 5), 2, 2), ((1, 4, 5, 7), (1, 4, 2, 2), 1, 0)]
+    shapes = [
+        ((1, 3, 6, 5), (2, 3, 3, 3), 1, 1),
+        ((2, 2, 9, 9), (3, 2, 5, 5), 2, 2),
+        ((1, 4, 5, 7), (1, 4, 2, 2), 1, 0),
+    ]
     return _conv_cases(rng, shapes)
 
 
@@ -144,9 +162,11 @@ EXERCISES = [
     Exercise(
         number="6.1",
         target="output_size",
-        cases=lambda: [(32, 5, 0, 1), (5, 3, 0, 1), (5, 3, 1, 2), (5, 3, 1, 1), (5, 3, 2, 1), (7, 3, 1, 2), (28, 5, 2, 1), (227, 11, 0, 4)],
+        cases=lambda: [(_LECTURE_SIZES,)],
         fresh=_size_fresh,
         judge=_judge_size,
+        call=lambda output_size, case: [output_size(*setting) for setting in case[0]],
+        passed=f"Exercise {{number}}: all {len(_LECTURE_SIZES)} checks passed.",
         references=("course_utils.layers.conv_output_size", "course_utils.layers.pool_output_size"),
     ),
     Exercise(

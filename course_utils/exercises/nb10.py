@@ -22,7 +22,11 @@ def _judge(case, got):
         what="(output size, parameters, multiply-adds)",
         mistakes={
             "the biases are missing from the parameters: one per filter.": (out, K * C * F * F, madds),
-            "each filter spans all C input channels: C·F·F weights, not F·F.": (out, K * (F * F + 1), out * out * K * F * F),
+            "each filter spans all C input channels: C·F·F weights, not F·F.": (
+                out,
+                K * (F * F + 1),
+                out * out * K * F * F,
+            ),
             "the multiply-adds are counted at every input position; a filter is applied at each of the "
             "W_out × W_out output positions.": (out, params, K * W * W * C * F * F),
         },
@@ -34,7 +38,16 @@ def _judge(case, got):
 def _fresh(rng):
     cases = []
     while len(cases) < 4:
-        C, K, F, S, P = (int(v) for v in (rng.integers(1, 64), rng.integers(1, 128), rng.integers(1, 8), rng.integers(1, 4), rng.integers(0, 3)))
+        C, K, F, S, P = (
+            int(v)
+            for v in (
+                rng.integers(1, 64),
+                rng.integers(1, 128),
+                rng.integers(1, 8),
+                rng.integers(1, 4),
+                rng.integers(0, 3),
+            )
+        )
         W = int(rng.integers(F, 64))
         if (W - F + 2 * P) % S == 0:
             cases.append((C, W, K, F, S, P))

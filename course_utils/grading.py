@@ -5,8 +5,8 @@ Not a notebook topic; docs/instructors.md describes the workflow. For one submis
 1. It is matched to its instructor notebook by the exercise cell ids it carries (whatever its file
    name); the student's name is the file name with the notebook's name taken out, or else its folder.
 2. Each checker cell is replaced by a grading cell placed right after the exercise cell. The notebook
-   runs top to bottom (errors do not stop it) in a fresh kernel inside a sandbox (``course_utils.sandbox``)
-   in fast mode, with time limits per cell and per notebook.
+   runs from the top (errors do not stop it) to its last grading cell, in a fresh kernel inside a sandbox
+   (``course_utils.sandbox``) in fast mode, with time limits per cell and per notebook.
 3. Each grading cell calls the student's answer on the exercise's visible cases and on cases drawn fresh
    for this student, and writes back plain data only (``course_utils.exercises.harness``); the grader reads
    it at once, before the next cell runs.
@@ -169,7 +169,8 @@ def _run(nb, source: Source, student: str, options: Options) -> tuple[dict, dict
             quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # the kernel's own banner
             launch = {"preexec_fn": sandbox.set_limits, "cwd": str(sandbox.scratch), "env": {**os.environ, **env}}
             with client.setup_kernel(**launch, **quiet):
-                for index, cell in enumerate(run.cells):
+                last = max((i for i, c in enumerate(run.cells) if c.metadata.get("grading")), default=-1)
+                for index, cell in enumerate(run.cells[: last + 1]):  # later cells cannot change a verdict
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         problem = f"notebook time limit ({options.notebook_timeout:g} s) reached before cell {index}"

@@ -17,8 +17,9 @@ LAB_OPTS ?=
 # Per-cell time limit for nbval, in seconds.
 CELL_TIMEOUT ?= 900
 
-# The stamp's name carries a hash of the two files that decide what is installed.
-DEPS_HASH := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('requirements.txt','rb').read() + open('pyproject.toml','rb').read()).hexdigest()[:16])" 2>/dev/null)
+# The stamp's name carries a hash of the files that decide what is installed.
+SETUP_FILES := requirements.txt pyproject.toml config/jupyterlab-overrides.json
+DEPS_HASH := $(shell $(PYTHON) -c "import hashlib, sys; print(hashlib.sha256(b''.join(open(f,'rb').read() for f in sys.argv[1:])).hexdigest()[:16])" $(SETUP_FILES) 2>/dev/null)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 
 NBVAL := $(PY) -m pytest -p tests.conftest --nbval --nbval-current-env \
@@ -35,6 +36,9 @@ $(STAMP):
 	@echo "Installing requirements.txt into $(VENV) (PyTorch is large: the first time takes a few minutes) ..."
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# JupyterLab's settings for the course: no "official Jupyter news?" pop-up over the first notebook
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp config/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 	@echo "Set-up done."
@@ -42,8 +46,15 @@ $(STAMP):
 # JupyterLab refuses to start as root (containers, some VMs) unless told it may.
 ROOT_OPT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
+# 127.0.0.1 unless LAB_OPTS names an address (--ip=... wins; the same setting twice is an error).
+LAB_IP := $(if $(findstring --ip,$(LAB_OPTS))$(findstring ServerApp.ip,$(LAB_OPTS)),,--ServerApp.ip=127.0.0.1)
+
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $(ROOT_OPT) \
+	@case " $(LAB_OPTS) " in \
+		*--ip=127.*|*--ip=localhost*|*--ip=::1*|*ServerApp.ip=127.*) ;; \
+		*--ip*|*ServerApp.ip*) echo "warning: JupyterLab will listen beyond this machine ($(LAB_OPTS)): anyone who reaches it and has the token can run code here" >&2 ;; \
+	esac
+	$(VENV)/bin/jupyter lab $(LAB_IP) --ServerApp.root_dir="$(CURDIR)" $(ROOT_OPT) \
 		$(LAB_OPTS) notebooks/00_welcome.ipynb
 
 test-unit: setup

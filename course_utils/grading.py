@@ -18,9 +18,11 @@ Not a notebook topic; docs/instructors.md describes the workflow. For one submis
 from __future__ import annotations
 
 import functools
+import io
 import os
 import re
 import secrets
+import stat
 import subprocess
 import tempfile
 import time
@@ -115,18 +117,28 @@ def _grading_source(number: str, cases: Path, out: Path) -> str:
 
 
 def _read_answer(path: Path) -> dict | str:
-    """What the grading cell wrote: plain data only, a regular file of bounded size; else why not."""
+    """What the grading cell wrote: plain data only, from a regular file of bounded size; else why not.
+
+    The file lies in a folder the kernel owns, so it is opened without following links and without
+    blocking (a FIFO planted there must not hang the grader), checked, and read into memory first.
+    """
     try:
-        info = os.lstat(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return "the grading cell wrote no answer"
-    if not path.is_file() or path.is_symlink() or info.st_size > _MAX_ANSWER_BYTES:
-        return "the grading cell's answer is not a plain file of at most 64 MB"
+    except OSError:
+        return "the grading cell's answer is not a plain file"
     try:
-        answer = load_plain(path)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_ANSWER_BYTES:
+            return "the grading cell's answer is not a plain file of at most 64 MB"
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(_MAX_ANSWER_BYTES + 1)
+        answer = load_plain(io.BytesIO(data))
     except Exception as err:  # not our format: the kernel wrote something else there
         return f"the answer could not be read ({type(err).__name__})"
     finally:
+        os.close(fd)
         path.unlink(missing_ok=True)
     return answer if isinstance(answer, dict) else "the answer could not be read"
 

@@ -101,6 +101,8 @@ def _check_rendered(page, case: str) -> None:
     page.wait_for_timeout(1500)  # let widget views and images finish rendering
     assert page.get_by_text("Error displaying widget").count() == 0, f"{case}: a widget failed to display"
     assert page.get_by_text("Loading widget...").count() == 0, f"{case}: a widget never rendered"
+    # config/jupyterlab-overrides.json, installed by make setup, turns JupyterLab's news question off
+    assert page.get_by_text("official Jupyter news").count() == 0, f"{case}: the Jupyter news pop-up is shown"
     expected = page.evaluate(WIDGET_OUTPUTS)  # widget views among the cells' outputs
     sizes = page.eval_on_selector_all(WIDGET_AREA, "nodes => nodes.map(n => n.getBoundingClientRect().height)")
     assert len(sizes) == expected, f"{case}: {expected} widget outputs but {len(sizes)} rendered widget areas"

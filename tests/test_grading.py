@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import Options, grade, match_source, student_name
+from course_utils.grading import Options, grade
 from course_utils.notebooks import read_notebook
 from course_utils.release import find_exercises
 from course_utils.reports import summary, write_feedback, write_gradebook, write_report
 from course_utils.sandbox import Sandbox, SandboxError, sandbox_problem
+from course_utils.submissions import load_sources, match_source, student_name
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -209,8 +210,6 @@ def test_the_sandbox_itself():
 
 
 def test_submissions_are_matched_by_content_and_named_sensibly():
-    from course_utils.grading import load_sources
-
     sources = load_sources(str(SOURCE))
     renamed = read_notebook(SUBMISSIONS / "leo" / "my homework.ipynb")
     assert match_source(renamed, sources).stem == "90_fixture"

@@ -149,8 +149,14 @@ def _config(title: str) -> dict:
             "config": {
                 # Jupyter Book's own list without thebe and intersphinx, which point at servers
                 "extensions": [
-                    "sphinx_togglebutton", "sphinx_copybutton", "myst_nb", "jupyter_book", "sphinx_comments",
-                    "sphinx_external_toc", "sphinx_design", "sphinx_book_theme",
+                    "sphinx_togglebutton",
+                    "sphinx_copybutton",
+                    "myst_nb",
+                    "jupyter_book",
+                    "sphinx_comments",
+                    "sphinx_external_toc",
+                    "sphinx_design",
+                    "sphinx_book_theme",
                 ],  # fmt: skip
                 "html_static_path": ["_assets"],
                 "html_css_files": ["course.css"],
@@ -249,10 +255,11 @@ class _Text(HTMLParser):
         self.parts: list[str] = []
 
     def handle_starttag(self, tag, attrs):
+        self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
         if tag in self.BLOCKS:
             self.parts.append("\n")
-
-    handle_endtag = handle_starttag
 
     def handle_data(self, data):
         self.parts.append(data)

@@ -1,0 +1,102 @@
+"""The book's pages (course_utils.site), without building the book: what each page holds.
+
+`make test-site` builds the book and checks the HTML itself (tests/site/).
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from course_utils.notebooks import read_notebook
+from course_utils.release import find_exercises
+from course_utils.site import (
+    BUILTIN_WIDGETS,
+    SLIDES,
+    WIDGET_STATE,
+    WIDGET_VIEW,
+    _toc,
+    book_notebook,
+    page_lines,
+    solution_lines,
+    stage,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCES = sorted((REPO / "notebooks").glob("*.ipynb"))
+LECTURE = REPO.parent / "shared" / "lecture" / "README.md"
+
+
+def _views(nb) -> list[dict]:
+    return [o["data"][WIDGET_VIEW] for c in nb.cells for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+def test_page_shows_exercises_as_released_and_everything_else_with_outputs(source):
+    instructor = read_notebook(source)
+    page = book_notebook(instructor, source.name)
+    exercises = find_exercises(instructor, source.name)
+    blank = {i for e in exercises for i in (e.cell_id, e.checker_id)}
+    cells = {c.get("id"): c for c in page.cells}
+    for exercise in exercises:
+        assert "raise NotImplementedError(" in cells[exercise.cell_id].source
+        assert cells[exercise.cell_id].outputs == [] and cells[exercise.checker_id].outputs == []
+    for cell in instructor.cells:
+        if cell.cell_type == "code" and cell.id not in blank:
+            assert cells[cell.id].source == cell.source
+            if not any(WIDGET_VIEW in o.get("data", {}) for o in cell.outputs):
+                assert cells[cell.id].outputs == cell.outputs, f"{source.name} {cell.id}: outputs lost"
+    sources = {line.strip() for c in page.cells for line in c.source.splitlines()}
+    assert not [line for line in solution_lines(instructor) if line in sources]
+    assert f"<downloads/{source.name}>" in page.cells[1].source and "make lab" in page.cells[1].source
+    assert page.cells[0].source.startswith("# "), "the page title stays first"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+def test_page_keeps_only_widgets_the_bundled_manager_draws(source):
+    instructor = read_notebook(source)
+    page = book_notebook(instructor, source.name)
+    state = page.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    assert all(model["model_module"] in BUILTIN_WIDGETS for model in state.values())
+    assert all(view["model_id"] in state for view in _views(page))
+    if source.name == "08_lenet.ipynb":  # the ipycanvas drawing pad cannot be drawn from saved state
+        assert len(_views(page)) < len(_views(instructor))
+        assert "runs in JupyterLab" in str(page.cells)
+
+
+def test_a_view_needing_other_widget_code_is_replaced_and_its_models_dropped():
+    nb = read_notebook(REPO / "notebooks" / "08_lenet.ipynb")
+    state = nb.metadata.widgets[WIDGET_STATE]["state"]
+    assert any(m["model_module"] == "ipycanvas" for m in state.values()), "the fixture lost its canvas"
+    page = book_notebook(nb, "08_lenet.ipynb")
+    assert not any(m["model_module"] == "ipycanvas" for m in page.metadata.widgets[WIDGET_STATE]["state"].values())
+
+
+def test_navigation_lists_every_notebook_under_its_slide_titles():
+    names = [p.name for p in SOURCES]
+    toc = _toc(names)
+    assert toc["root"] == "00_welcome"
+    assert [part["chapters"][0]["file"] for part in toc["parts"]] == [Path(n).stem for n in names[1:]]
+    for part in toc["parts"]:
+        assert part["caption"].startswith("Slides: ")
+    with pytest.raises(ValueError, match="99_new.ipynb: no lecture slides"):
+        _toc(names + ["99_new.ipynb"])
+
+
+@pytest.mark.skipif(not LECTURE.exists(), reason="the lecture's README is not beside the repository")
+def test_slide_titles_are_the_lecture_s_own():
+    listed = re.findall(r"^\d+\. (.+)$", LECTURE.read_text(), re.MULTILINE)
+    for number, titles in SLIDES.items():
+        for title in titles:
+            assert any(line.startswith(title) for line in listed), f"notebook {number}: {title!r} is no slide title"
+
+
+def test_page_lines_sees_code_through_syntax_highlighting():
+    page = '<pre><span class="n">loss</span> <span class="o">=</span> <span class="n">x</span><span class="o">.</span>'
+    page += 'sum<span class="p">()</span>\n<span class="k">return</span> &lt;y&gt;</pre><p>text</p>'
+    assert page_lines(page) == {"loss = x.sum()", "return <y>", "text"}
+
+
+def test_stage_says_how_to_get_the_scripts_when_npm_did_not_run(tmp_path):
+    with pytest.raises(FileNotFoundError, match="npm ci"):
+        stage(REPO / "notebooks", tmp_path / "src", node_modules=tmp_path / "none")

@@ -88,24 +88,36 @@ def _closure(state: dict, roots: set[str]) -> set[str]:
     return seen
 
 
+def _stand_in(state: dict, models: set[str]) -> list:
+    """For a view the book cannot draw: a note, then what its Output widgets last showed (figures, text)."""
+    shown = [o for m in sorted(models) if state[m]["model_name"] == "OutputModel" for o in state[m]["state"]["outputs"]]
+    note = "This interactive widget runs in JupyterLab (<code>make lab</code>)" + (
+        "; here is what it showed in the course's own run:" if shown else "; the book cannot show it."
+    )
+    plain = "(an interactive widget: it runs in JupyterLab, `make lab`)"
+    return [nbformat.v4.new_output("display_data", {"text/html": f"<p><em>{note}</em></p>", "text/plain": plain})] + [
+        nbformat.from_dict(json.loads(json.dumps(output))) for output in shown
+    ]
+
+
 def _prune_widgets(nb) -> None:
-    """Keep the widget views the bundled manager can draw, with just the state they need; replace the rest."""
+    """Keep the widget views the bundled manager can draw, with just the state they need; stand in for the rest."""
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     kept = set()
     for cell in nb.cells:
+        outputs = []
         for output in cell.get("outputs", []):
             view = output.get("data", {}).get(WIDGET_VIEW)
-            if view is None:
-                continue
-            models = _closure(state, {view["model_id"]})
-            if view["model_id"] in state and all(state[m]["model_module"] in BUILTIN_WIDGETS for m in models):
+            models = _closure(state, {view["model_id"]}) if view else set()
+            if view is None or (
+                view["model_id"] in state and all(state[m]["model_module"] in BUILTIN_WIDGETS for m in models)
+            ):
                 kept |= models
-                continue
-            output["data"] = {
-                "text/html": "<p><em>This interactive widget runs in JupyterLab (<code>make lab</code>): "
-                "the book cannot show it.</em></p>",
-                "text/plain": "(an interactive widget: it runs in JupyterLab, `make lab`)",
-            }
+                outputs.append(output)
+            else:
+                outputs.extend(_stand_in(state, models))
+        if cell.cell_type == "code":
+            cell.outputs = outputs
     if state:
         nb.metadata.widgets[WIDGET_STATE]["state"] = {m: v for m, v in state.items() if m in kept}
 

@@ -100,3 +100,33 @@ def test_page_lines_sees_code_through_syntax_highlighting():
 def test_stage_says_how_to_get_the_scripts_when_npm_did_not_run(tmp_path):
     with pytest.raises(FileNotFoundError, match="npm ci"):
         stage(REPO / "notebooks", tmp_path / "src", node_modules=tmp_path / "none")
+
+
+def test_a_view_the_book_cannot_draw_stands_in_with_what_its_outputs_showed():
+    import nbformat
+
+    from course_utils.site import _prune_widgets
+
+    image = {
+        "output_type": "display_data",
+        "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"},
+        "metadata": {},
+    }
+    state = {
+        "box": {"model_module": "@jupyter-widgets/controls", "model_name": "VBoxModel",
+                "state": {"children": ["IPY_MODEL_canvas", "IPY_MODEL_out"]}},
+        "canvas": {"model_module": "ipycanvas", "model_name": "CanvasModel", "state": {}},
+        "out": {"model_module": "@jupyter-widgets/output", "model_name": "OutputModel", "state": {"outputs": [image]}},
+        "slider": {"model_module": "@jupyter-widgets/controls", "model_name": "IntSliderModel", "state": {}},
+    }  # fmt: skip
+    nb = nbformat.v4.new_notebook(metadata={"widgets": {WIDGET_STATE: {"state": state}}})
+    for model in ("box", "slider"):
+        view = {"version_major": 2, "version_minor": 0, "model_id": model}
+        nb.cells.append(
+            nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", {WIDGET_VIEW: view})])
+        )
+    _prune_widgets(nb)
+    pad, slider = nb.cells[0].outputs, nb.cells[1].outputs
+    assert "runs in JupyterLab" in pad[0]["data"]["text/html"] and pad[1]["data"]["image/png"] == "iVBORw0KGgo="
+    assert slider[0]["data"][WIDGET_VIEW]["model_id"] == "slider"
+    assert set(nb.metadata.widgets[WIDGET_STATE]["state"]) == {"slider"}

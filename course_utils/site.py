@@ -54,6 +54,12 @@ SLIDES = {
 BUILTIN_WIDGETS = ("@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# Models a reader can move; the book's copy of such a view cannot recompute what they drive, and says so.
+CONTROL = re.compile(r"^(?!.*Style).*(Slider|Dropdown|Button|Checkbox|Text|Select|Radio|Toggle)\w*Model$")
+SAVED_VIEW = (
+    '<p class="saved-view"><em>The saved view of the course\'s own run: in the book its controls move, '
+    "but only JupyterLab (<code>make lab</code>) redraws what they drive.</em></p>"
+)
 NODE_MODULES = REPO / "site" / "node_modules"
 # (source under site/node_modules, target under the book's _static): what reading the book needs.
 ASSETS = [
@@ -101,21 +107,25 @@ def _stand_in(state: dict, models: set[str]) -> list:
 
 
 def _prune_widgets(nb) -> None:
-    """Keep the widget views the bundled manager can draw, with just the state they need; stand in for the rest."""
+    """Keep the widget views the bundled manager can draw, with just the state they need; stand in for the rest.
+    Under a view with controls, say that in the book they cannot redraw what they drive."""
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     kept = set()
     for cell in nb.cells:
         outputs = []
         for output in cell.get("outputs", []):
             view = output.get("data", {}).get(WIDGET_VIEW)
-            models = _closure(state, {view["model_id"]}) if view else set()
-            if view is None or (
-                view["model_id"] in state and all(state[m]["model_module"] in BUILTIN_WIDGETS for m in models)
-            ):
-                kept |= models
+            if view is None:
                 outputs.append(output)
-            else:
+                continue
+            models = _closure(state, {view["model_id"]})
+            if view["model_id"] not in state or any(state[m]["model_module"] not in BUILTIN_WIDGETS for m in models):
                 outputs.extend(_stand_in(state, models))
+                continue
+            kept |= models
+            outputs.append(output)
+            if any(CONTROL.search(state[m]["model_name"]) for m in models):
+                outputs.append(nbformat.v4.new_output("display_data", {"text/html": SAVED_VIEW, "text/plain": ""}))
         if cell.cell_type == "code":
             cell.outputs = outputs
     if state:

@@ -129,4 +129,5 @@ def test_a_view_the_book_cannot_draw_stands_in_with_what_its_outputs_showed():
     pad, slider = nb.cells[0].outputs, nb.cells[1].outputs
     assert "runs in JupyterLab" in pad[0]["data"]["text/html"] and pad[1]["data"]["image/png"] == "iVBORw0KGgo="
     assert slider[0]["data"][WIDGET_VIEW]["model_id"] == "slider"
+    assert "only JupyterLab" in slider[1]["data"]["text/html"], "a saved explorer must say it cannot redraw"
     assert set(nb.metadata.widgets[WIDGET_STATE]["state"]) == {"slider"}

@@ -188,6 +188,7 @@ def _config(title: str) -> dict:
                 "html_copy_source": False,
                 "suppress_warnings": ["myst.domains", "myst.header"],  # notebooks may skip heading levels
                 "html_show_sourcelink": False,
+                "myst_dmath_double_inline": True,  # $$...$$ inside a paragraph, as Jupyter renders it
                 "html_show_search_summary": False,  # summaries fetch each page: refused on file://
                 "html_context": {"default_mode": "light"},  # the figures and widgets are drawn for light
                 "html_theme_options": {

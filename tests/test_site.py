@@ -131,3 +131,15 @@ def test_a_view_the_book_cannot_draw_stands_in_with_what_its_outputs_showed():
     assert slider[0]["data"][WIDGET_VIEW]["model_id"] == "slider"
     assert "only JupyterLab" in slider[1]["data"]["text/html"], "a saved explorer must say it cannot redraw"
     assert set(nb.metadata.widgets[WIDGET_STATE]["state"]) == {"slider"}
+
+
+def test_assert_only_cells_collapsed_in_the_lab_are_collapsed_in_the_book():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 99 · Title\n\nText."), nbformat.v4.new_code_cell("x = 1")]
+    nb.cells.append(nbformat.v4.new_code_cell("assert x == 1", metadata={"jupyter": {"source_hidden": True}}))
+    page = book_notebook(nb, "99_title.ipynb")
+    assert [c.source for c in page.cells[:3]] == ["# 99 · Title", page.cells[1].source, "Text."]
+    assert "make lab" in page.cells[1].source
+    assert page.cells[-1].metadata["tags"] == ["hide-input"] and "tags" not in page.cells[-2].metadata

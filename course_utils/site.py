@@ -70,7 +70,8 @@ ASSETS = [
     ("mathjax/es5/a11y", "mathjax/a11y"),
     ("@jupyter-widgets/html-manager/dist", "widgets"),
 ]
-UNUSED = ("*.map", "*-amd.js", "*.LICENSE.txt")  # source maps; the AMD builds (the book uses embed.js)
+# Source maps; the AMD builds (the book uses embed.js); Font Awesome's formats for browsers without woff2.
+UNUSED = ("*.map", "*-amd.js", "*.LICENSE.txt", "*.eot", "*.ttf", "*.svg")
 RUN_LINE = (
     "```{{admonition}} Run this notebook yourself\n:class: tip\n"
     "{{download}}`Download the student notebook <downloads/{name}>` (exercises open, no outputs), or in the "
@@ -255,6 +256,8 @@ def build(notebooks: Path = REPO / "notebooks", out: Path = REPO / "_build" / "s
     )  # fmt: skip
     if result != 0:
         raise RuntimeError(f"the book did not build ({result}); the warnings above say why")
+    for source_map in out.rglob("*.map"):  # the theme's, for its developers: 3.5 MB no reader needs
+        source_map.unlink()
     return out / "index.html"
 
 

@@ -137,6 +137,8 @@ def book_notebook(nb, name: str):
     """The page for instructor notebook ``nb``: the student copy, with the instructor's outputs in every
     code cell that is neither an exercise nor a checker, and the run line after the title cell."""
     student = release_notebook(nb, name)
+    if "widgets" in nb.metadata:  # the saved views' state (student copies may leave it out)
+        student.metadata["widgets"] = json.loads(json.dumps(nb.metadata["widgets"]))
     blank = {cell_id for e in find_exercises(nb, name) for cell_id in (e.cell_id, e.checker_id)}
     source = {cell.get("id"): cell for cell in nb.cells}
     for cell in student.cells:

@@ -4,6 +4,7 @@
 #   make test        unit tests + every notebook under nbval, fast mode (COURSE_FAST=1)
 #   make test-full   the same with full training
 #   make test-browser every notebook with widgets run in JupyterLab in Chromium (apt-get install chromium)
+#   make site        the course as a static book in _build/site/ (needs npm);  make test-site  checks it in Chromium
 #   make outputs     re-run notebooks in full mode and save their outputs (NOTEBOOKS=... to pick)
 #   make student     release student/ from notebooks/ (solutions removed)
 #   make bench       speed ratios (benchmarks/)
@@ -25,7 +26,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 NBVAL := $(PY) -m pytest -p tests.conftest --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT)
 
-.PHONY: setup lab test test-full test-browser test-unit test-notebooks outputs student bench lint clean
+.PHONY: setup lab test test-full test-browser test-unit test-notebooks outputs student bench lint clean site test-site
 
 setup: $(STAMP)
 
@@ -75,6 +76,21 @@ test-full: setup
 test-browser: setup
 	COURSE_FAST=1 $(PY) -m pytest tests/browser -p no:cacheprovider -v
 
+# The static book: Jupyter Book on notebooks/ with their committed outputs (nothing runs), exercises as
+# students get them. npm installs MathJax and the widget manager (site/package-lock.json) into the book.
+SITE_NPM := site/node_modules/.installed
+$(SITE_NPM): site/package.json site/package-lock.json
+	@command -v npm >/dev/null || { echo "error: make site needs Node.js and npm (apt-get install -y nodejs npm)" >&2; exit 1; }
+	cd site && npm ci --no-fund --no-audit --ignore-scripts
+	@touch $@
+
+site: setup $(SITE_NPM)
+	$(PY) -m course_utils.site
+
+# Every page of the built book in Chromium with the network blocked, plus the leak and no-CDN checks.
+test-site: site
+	$(PY) -m pytest tests/site -p no:cacheprovider -v
+
 # Refresh the committed outputs: every notebook run top to bottom in full mode (as DESIGN.md asks).
 NOTEBOOKS ?= notebooks/*.ipynb
 outputs: setup
@@ -92,5 +108,5 @@ lint: setup
 	$(VENV)/bin/ruff format --check course_utils tests benchmarks
 
 clean:
-	rm -rf $(VENV) data/cache .pytest_cache .ruff_cache .hypothesis artifacts *.egg-info
+	rm -rf $(VENV) data/cache .pytest_cache .ruff_cache .hypothesis artifacts *.egg-info _build site/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

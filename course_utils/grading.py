@@ -50,6 +50,26 @@ from course_utils.submissions import Source, load_sources, match_source, student
 __all__ = ["Options", "grade_submission", "grade"]
 
 _MAX_ANSWER_BYTES = 64 * 2**20
+_MAX_OUTPUT_CHARS = 32 * 2**20  # outputs kept per run; no verdict reads them, but they fill the grader's memory
+
+
+def _bounded_client(nb, **kwargs):
+    """An nbclient NotebookClient that keeps at most _MAX_OUTPUT_CHARS of outputs per run (errors always)."""
+    from nbclient import NotebookClient
+
+    class BoundedClient(NotebookClient):
+        kept = 0
+
+        def output(self, outs, msg, display_id, cell_index):
+            if msg["msg_type"] != "error":
+                content = msg.get("content", {})
+                parts = [content.get("text", ""), *content.get("data", {}).values()]
+                self.kept += sum(len(part) for part in parts if isinstance(part, str))
+                if self.kept > _MAX_OUTPUT_CHARS:
+                    return None  # a notebook printing gigabytes
+            return super().output(outs, msg, display_id, cell_index)
+
+    return BoundedClient(nb, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -101,7 +121,6 @@ def _read_answer(path: Path) -> dict | str:
 
 def _run(nb, source: Source, student: str, options: Options) -> tuple[dict, dict, str]:
     """Run ``nb`` with grading cells; return (answers by exercise, exercise cells by id, problem)."""
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     checkers = {e.checker_id for e in source.exercises}
@@ -131,7 +150,7 @@ def _run(nb, source: Source, student: str, options: Options) -> tuple[dict, dict
         )
         km = SandboxedKernelManager(sandbox) if options.sandbox else unconfined_kernel_manager(sandbox)
         sandbox.prepare()
-        client = NotebookClient(run, km=km, timeout=options.cell_timeout, allow_errors=True, interrupt_on_timeout=True)
+        client = _bounded_client(run, km=km, timeout=options.cell_timeout, allow_errors=True, interrupt_on_timeout=True)
         deadline = time.monotonic() + options.notebook_timeout
         try:
             quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # the kernel's own banner

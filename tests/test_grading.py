@@ -221,6 +221,26 @@ def test_submissions_are_matched_by_content_and_named_sensibly():
     assert student_name(Path("leo/my homework.ipynb"), "05_mlp_on_images") == "leo"
 
 
+def test_the_grader_keeps_a_bounded_amount_of_output_but_every_error(monkeypatch):
+    import nbformat
+
+    import course_utils.grading as grading
+
+    monkeypatch.setattr(grading, "_MAX_OUTPUT_CHARS", 1000)
+    client = grading._bounded_client(nbformat.v4.new_notebook())
+    client.reset_execution_trackers()
+    client.clear_before_next_output = False  # set by nbclient when a cell starts
+    outs = []
+
+    def message(kind, **content):
+        return {"msg_type": kind, "parent_header": {"msg_id": "m"}, "header": {"msg_type": kind}, "content": content}
+
+    for _ in range(5):
+        client.output(outs, message("stream", name="stdout", text="x" * 400), None, 0)
+    client.output(outs, message("error", ename="NotImplementedError", evalue="Exercise 5.1", traceback=[]), None, 0)
+    assert [o.output_type for o in outs] == ["stream", "stream", "error"]
+
+
 def test_points_come_from_the_headings():
     exercises = find_exercises(read_notebook(SOURCE / "90_fixture.ipynb"), "90_fixture.ipynb")
     assert [(e.number, e.title, e.points, e.all_or_nothing) for e in exercises] == [

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +37,7 @@ __all__ = [
     "find_mnist",
     "load_mnist",
     "load_cifar10",
+    "read_cifar10_batches",
     "fetch",
     "data_status",
     "Batches",
@@ -231,13 +233,29 @@ def load_cifar10(split: str = "train", download: bool = True) -> tuple[torch.Ten
     if root is None:
         missing = [name for name, _ in train_list + test_list if not (data_root() / folder / name).is_file()]
         raise _missing_error("CIFAR-10", missing, folder, extra)
+    names = [name for name, _ in (train_list if split == "train" else test_list)]
     for name, md5 in train_list if split == "train" else test_list:
         _check_file(root / folder / name, None, md5)
-    from torchvision.datasets import CIFAR10
+    return read_cifar10_batches(root / folder, names)
 
-    dataset = CIFAR10(str(root), train=(split == "train"), download=False)
-    images = torch.from_numpy(np.ascontiguousarray(dataset.data.transpose(0, 3, 1, 2)))
-    return images, torch.tensor(dataset.targets, dtype=torch.int64)
+
+def read_cifar10_batches(folder: Path, names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Read CIFAR-10's ``cifar-10-batches-py`` pickles (each a dict: "data" uint8 (n, 3072), "labels" n ints).
+
+    A row of "data" is the red plane, then green, then blue, each 32×32 row by row: it reshapes to (3, 32, 32).
+    Returns images uint8 (N, 3, 32, 32) and labels int64 (N,).
+    """
+    images, labels = [], []
+    for name in names:
+        with open(Path(folder) / name, "rb") as f:
+            entry = pickle.load(f, encoding="latin1")  # written by Python 2: latin1 turns its str keys into str
+        data = np.asarray(entry["data"], dtype=np.uint8)
+        if data.ndim != 2 or data.shape[1] != 3072 or len(entry["labels"]) != len(data):
+            raise DataCorruptError(f"{Path(folder) / name}: expected 'data' (n, 3072) and n labels, "
+                                   f"got data {data.shape} and {len(entry['labels'])} labels")  # fmt: skip
+        images.append(data.reshape(-1, 3, 32, 32))
+        labels.extend(entry["labels"])
+    return torch.from_numpy(np.concatenate(images)), torch.tensor(labels, dtype=torch.int64)
 
 
 def sample_photo(size: int = 32) -> np.ndarray:

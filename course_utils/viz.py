@@ -34,7 +34,7 @@ def draw_mlp(x, W, V, hidden_pre, hidden, z, y, g_name: str = "g", o_name: str =
 
     Args:
         x: (D,) input. W: (H, D). V: (K, H).
-        hidden_pre: (H,) W x. hidden: (H,) g(W x). z: (K,) V h. y: (K,) o(z).
+        hidden_pre: (H,) W x. hidden: (H,) g(W x). z: (K,) V h. y: (K,) the output f = o(z).
     Edges are labelled with their weights, blue for positive and red for
     negative, thicker for larger magnitude.
     """
@@ -51,16 +51,23 @@ def draw_mlp(x, W, V, hidden_pre, hidden, z, y, g_name: str = "g", o_name: str =
                 w = weights[j, i]
                 color = "tab:blue" if w >= 0 else "tab:red"
                 ax.plot(*zip(start, end, strict=True), color=color, lw=0.5 + 3 * abs(w) / biggest)
-                t = 0.3 + 0.12 * i  # stagger the labels so they do not overlap
+                # Labels into hidden unit 1 sit near the inputs, into unit 2 mid-way: no two labels meet.
+                t = 0.3 + 0.32 * (j % 2) if weights is W else 0.5
                 mid = (start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
-                ax.text(*mid, f"{w:.2g}", fontsize=8, ha="center", va="center", backgroundcolor="white", zorder=2)
+                # The lecture's names: w_ij joins input i to hidden unit j (stored in W[j, i]); v_j hidden j to f.
+                if weights is W:
+                    name = f"w_{{{i + 1}{j + 1}}}"
+                else:
+                    name = f"v_{{{i + 1}}}" if len(V) == 1 else f"v_{{{j + 1}{i + 1}}}"
+                ax.text(*mid, f"${name}$ = {w:.2g}", fontsize=7.5, ha="center", va="center",
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5}, zorder=2)  # fmt: skip
     for j, pos in enumerate(positions[0]):
         _node(ax, pos, x[j], f"$x_{j + 1}$", "#f2f2f2")
     for j, pos in enumerate(positions[1]):
         _node(ax, pos, hidden[j], f"$h_{j + 1} = {g_name}({hidden_pre[j]:.3g})$", "#dbe9f6")
     for j, pos in enumerate(positions[2]):
-        _node(ax, pos, y[j], f"$y_{j + 1} = {o_name}({z[j]:.3g})$", "#fde0c5")
-    for x_pos, title in zip(xs, ("input x", "hidden h = g(W x)", "output y = o(V h)"), strict=True):
+        _node(ax, pos, y[j], f"$f_{j + 1} = {o_name}({z[j]:.3g})$", "#fde0c5")
+    for x_pos, title in zip(xs, ("input x", "hidden h = g(W x)", "output f = o(V h)"), strict=True):
         ax.text(x_pos, (max(map(len, layers)) - 1) / 2 + 0.7, title, ha="center", fontsize=11)
     ax.set_xlim(-0.8, 6.8)
     ax.set_ylim(-(max(map(len, layers)) - 1) / 2 - 1.0, (max(map(len, layers)) - 1) / 2 + 1.0)
@@ -70,18 +77,22 @@ def draw_mlp(x, W, V, hidden_pre, hidden, z, y, g_name: str = "g", o_name: str =
     return fig
 
 
-def draw_graph(nodes: dict, edges: list, title: str = ""):
+def draw_graph(nodes: dict, edges: list, title: str = "", backward: bool = False):
     """A computational graph (notebook 03): forward values above each node, gradients below.
 
     Args:
         nodes: name -> (x, y, forward_text, backward_text); positions in data units.
         edges: (from, to, operation label) triples; arrows point forward.
+        backward: also draw each edge's gradient flow, a red arrow from ``to`` back to ``from``.
     """
     fig, ax = plt.subplots(figsize=(11, 3.6))
     for start, end, label in edges:
         (x0, y0), (x1, y1) = nodes[start][:2], nodes[end][:2]
         ax.annotate("", xy=(x1 - 0.42, y1), xytext=(x0 + 0.42, y0),
                     arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 1.5})  # fmt: skip
+        if backward:  # the gradient travels the same edge the other way, drawn just below it
+            ax.annotate("", xy=(x0 + 0.42, y0 - 0.1), xytext=(x1 - 0.42, y1 - 0.1),
+                        arrowprops={"arrowstyle": "->", "color": "tab:red", "lw": 1.2, "ls": "--"})  # fmt: skip
         ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, label, ha="center", fontsize=9, color="0.3")
     for name, (x, y, forward_text, backward_text) in nodes.items():
         ax.add_patch(plt.Rectangle((x - 0.4, y - 0.22), 0.8, 0.44, facecolor="#dbe9f6", edgecolor="black"))

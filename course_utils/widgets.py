@@ -50,14 +50,15 @@ def slider(value: float, description: str, low: float = -3.0, high: float = 3.0,
     )
 
 
-def mlp_explorer(x, W, V, g: str = "relu", o: str = "sigmoid") -> widgets.Widget:
-    """Sliders for x (D,), W (H, D) and V (K, H), menus for g and o; the diagram and y update live.
+def mlp_explorer(x, W, V, g: str = "relu", o: str = "identity") -> widgets.Widget:
+    """Sliders for x (D,), W (H, D) and V (K, H), menus for g and o; the diagram and the output f update live.
 
     Returns the widget (display it, or make it the last expression of a cell).
     """
     x, W, V = np.asarray(x, float), np.asarray(W, float), np.atleast_2d(np.asarray(V, float))
     x_sliders = [slider(v, f"x{i + 1}") for i, v in enumerate(x)]
-    w_sliders = [[slider(W[j, i], f"w{j + 1}{i + 1}") for i in range(W.shape[1])] for j in range(W.shape[0])]
+    # The lecture's w_ij joins input i to hidden unit j: it is W[j - 1, i - 1] (row j holds unit j's weights).
+    w_sliders = [[slider(W[j, i], f"w{i + 1}{j + 1}") for i in range(W.shape[1])] for j in range(W.shape[0])]
     v_sliders = [[slider(V[k, j], f"v{j + 1}" if V.shape[0] == 1 else f"v{k + 1}{j + 1}") for j in range(V.shape[1])]
                  for k in range(V.shape[0])]  # fmt: skip
     menu_layout = widgets.Layout(width="200px")
@@ -71,7 +72,7 @@ def mlp_explorer(x, W, V, g: str = "relu", o: str = "sigmoid") -> widgets.Widget
         Wv = np.array([[s.value for s in row] for row in w_sliders])
         Vv = np.array([[s.value for s in row] for row in v_sliders])
         Y, cache = mlp_forward(xv[None, :], {"W": Wv, "V": Vv}, g=g_menu.value, o=o_menu.value)
-        result.value = "<b>y = " + ", ".join(f"{value:.4f}" for value in Y[0]) + "</b>"
+        result.value = "<b>f = " + ", ".join(f"{value:.4f}" for value in Y[0]) + "</b>"
         fig = draw_mlp(xv, Wv, Vv, cache["A"][0], cache["H"][0], cache["Z"][0], Y[0], g_menu.value, o_menu.value)
         show_figure(picture, fig)
 

@@ -265,7 +265,7 @@ def draw_architecture(summary, ax=None):
 
 
 def text_color_on(rgba) -> str:
-    """"black" or "white", whichever reads better on a cell of colour rgba (relative luminance, sRGB)."""
+    """ "black" or "white", whichever reads better on a cell of colour rgba (relative luminance, sRGB)."""
     r, g, b = (((c / 12.92) if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4) for c in rgba[:3])
     return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "white"
 

@@ -86,5 +86,5 @@ def test_text_on_cells_takes_its_colour_from_the_cells_luminance():
     fig, ax = plt.subplots()
     values = np.array([[0.0, 7.0]])
     annotate_cells(ax, values, ax.imshow(values, cmap="Greys", vmin=0, vmax=7))
-    assert [t.get_color() for t in ax.texts] == ["black", "white"]      # the 7 sits on a black cell
+    assert [t.get_color() for t in ax.texts] == ["black", "white"]  # the 7 sits on a black cell
     plt.close(fig)

@@ -1,7 +1,7 @@
 # The course's commands. Every target that needs Python sets up .venv first;
 # set-up is skipped while requirements.txt and pyproject.toml are unchanged.
 #   make lab         JupyterLab on the course (LAB_OPTS="--no-browser --port=8899" passes through)
-#   make test        unit tests + every notebook under nbval, fast mode (COURSE_FAST=1)
+#   make test        lint + unit tests + every notebook under nbval, fast mode (COURSE_FAST=1)
 #   make test-full   the same with full training
 #   make test-browser every notebook with widgets run in JupyterLab in Chromium (apt-get install chromium)
 #   make site        the course as a static book in _build/site/ (needs npm);  make test-site  checks it in Chromium
@@ -64,7 +64,7 @@ test-unit: setup
 test-notebooks: setup
 	COURSE_FAST=$${COURSE_FAST:-1} $(NBVAL) notebooks/
 
-test: setup
+test: setup lint
 	COURSE_FAST=1 $(PY) -m pytest tests
 	COURSE_FAST=1 $(NBVAL) notebooks/
 

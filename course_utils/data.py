@@ -42,6 +42,7 @@ __all__ = [
     "data_status",
     "Batches",
     "sample_photo",
+    "validation_split",
 ]
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -409,3 +410,20 @@ class Batches:
             f"Batches({self.num_samples} samples of {shape}, batch_size={self.batch_size}, "
             f"{len(self)} batches, shuffle={self.shuffle}, device={self.device})"
         )
+
+
+def validation_split(
+    images: torch.Tensor, targets: torch.Tensor, size: int = 5000, seed: int = 0
+) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """Hold out ``size`` random samples of a training set for choosing settings (notebook 08).
+
+    images (N, ...), targets (N, ...) → ((train_images, train_targets), (val_images, val_targets)),
+    with N - size and size samples. The same seed gives the same split in every notebook.
+    """
+    if len(images) != len(targets):
+        raise ValueError(f"images and targets differ in length: {len(images)} images, {len(targets)} targets")
+    if not isinstance(size, int) or not 0 < size < len(images):
+        raise ValueError(f"size must be an int in 1..{len(images) - 1}, got {size!r}")
+    order = torch.from_numpy(np.random.default_rng(seed).permutation(len(images)))
+    held_out, kept = order[:size], order[size:]
+    return (images[kept], targets[kept]), (images[held_out], targets[held_out])

@@ -23,7 +23,20 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-__all__ = ["History", "Evaluation", "fit", "fit_one_cycle", "evaluate", "predict", "confusion_matrix"]
+__all__ = [
+    "History",
+    "Evaluation",
+    "LENET_RECIPE",
+    "fit",
+    "fit_one_cycle",
+    "evaluate",
+    "predict",
+    "confusion_matrix",
+]
+
+# LeNet's training recipe for fit_one_cycle, as notebook 08 chose it on its validation split
+# (which asserts it still does); notebooks 09 and 10 train with it.
+LENET_RECIPE = {"lr": 0.005, "batch_size": 128, "epochs": 3}
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -42,7 +55,9 @@ class History:
         epoch_seconds: wall-clock seconds of each epoch's training steps (evaluation excluded).
         lr: learning rate of the first parameter group at the end of each epoch.
         interrupted: True when training was stopped by KeyboardInterrupt.
-    Accuracies are fractions in [0, 1]; nan where the targets are not class labels.
+        eval_name: what ``eval_batches`` held, for the printout ("test" or "validation").
+    Accuracies are fractions in [0, 1]; nan where the targets are not class labels
+    (the printout then leaves accuracy out).
     """
 
     step_loss: list[float] = field(default_factory=list)
@@ -53,6 +68,17 @@ class History:
     epoch_seconds: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     interrupted: bool = False
+    eval_name: str = "test"
+
+    @property
+    def eval_loss(self) -> list[float]:
+        """Per epoch, the loss on ``eval_batches`` (the same list as ``test_loss``)."""
+        return self.test_loss
+
+    @property
+    def eval_accuracy(self) -> list[float]:
+        """Per epoch, the accuracy on ``eval_batches`` (the same list as ``test_accuracy``)."""
+        return self.test_accuracy
 
     @property
     def epochs(self) -> int:
@@ -63,8 +89,10 @@ class History:
         if not self.epochs:
             return f"History(no finished epoch, {len(self.step_loss)} steps, interrupted={self.interrupted})"
         last = f"train loss {self.train_loss[-1]:.4f}"
-        if self.test_accuracy:
-            last += f", test loss {self.test_loss[-1]:.4f}, test accuracy {self.test_accuracy[-1]:.2%}"
+        if self.test_loss:
+            last += f", {self.eval_name} loss {self.test_loss[-1]:.4f}"
+            if not math.isnan(self.test_accuracy[-1]):
+                last += f", {self.eval_name} accuracy {self.test_accuracy[-1]:.2%}"
         return (
             f"History({self.epochs} epochs, {len(self.step_loss)} steps, "
             f"{sum(self.epoch_seconds):.1f} s; last epoch: {last}" + (", interrupted" if self.interrupted else "") + ")"
@@ -164,6 +192,7 @@ def fit(
     loss_fn: LossFn = F.cross_entropy,
     progress: bool = True,
     history: History | None = None,
+    eval_name: str = "test",
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_batches``; return a :class:`History`.
 
@@ -178,6 +207,7 @@ def fit(
             (default: softmax cross-entropy, the categorical NLL of notebook 02).
         progress: show a progress bar (a widget in JupyterLab, text in a terminal).
         history: continue this History instead of starting a new one.
+        eval_name: what ``eval_batches`` hold ("test", or "validation" when choosing settings).
 
     KeyboardInterrupt stops training at once; the History so far is returned with
     ``interrupted=True`` and the model keeps its last weights. The model ends in eval mode.
@@ -189,6 +219,7 @@ def fit(
         _check_batches(eval_batches, "eval_batches")
     history = history if history is not None else History()
     history.interrupted = False
+    history.eval_name = eval_name
     steps_per_epoch = len(train_batches) if hasattr(train_batches, "__len__") else None
     bar = tqdm(
         total=steps_per_epoch * epochs if steps_per_epoch else None,
@@ -232,7 +263,8 @@ def fit(
                 result = evaluate(model, eval_batches, loss_fn)
                 history.test_loss.append(result.loss)
                 history.test_accuracy.append(result.accuracy)
-                postfix["test acc"] = f"{result.accuracy:.2%}"
+                if not math.isnan(result.accuracy):
+                    postfix[f"{eval_name[:3]} acc"] = f"{result.accuracy:.2%}"
             bar.set_postfix(postfix)
     except KeyboardInterrupt:
         history.interrupted = True
@@ -255,6 +287,7 @@ def fit_one_cycle(
     weight_decay: float = 0.01,
     loss_fn: LossFn = F.cross_entropy,
     progress: bool = True,
+    eval_name: str = "test",
 ) -> History:
     """:func:`fit` with the course's recipe: AdamW and a one-cycle schedule peaking at ``lr``.
 
@@ -269,4 +302,14 @@ def fit_one_cycle(
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * len(train_batches))
-    return fit(model, train_batches, epochs, optimizer, schedule, eval_batches, loss_fn=loss_fn, progress=progress)
+    return fit(
+        model,
+        train_batches,
+        epochs,
+        optimizer,
+        schedule,
+        eval_batches,
+        loss_fn=loss_fn,
+        progress=progress,
+        eval_name=eval_name,
+    )

@@ -20,6 +20,8 @@ __all__ = [
     "feature_maps",
     "plot_confusion",
     "draw_architecture",
+    "text_color_on",
+    "annotate_cells",
 ]
 
 
@@ -134,7 +136,9 @@ def image_grid(images, titles=None, ncols: int = 8, size: float = 1.2, cmap: str
     """A grid of images (N, H, W) or (N, H, W, 3) with optional titles (notebooks 05, 08)."""
     images = [np.asarray(image) for image in images]
     nrows = -(-len(images) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False)
+    # Room above every image for its title's lines (about 0.17 inch per line at fontsize 9).
+    lines = max((str(title).count("\n") + 1 for title in titles), default=0) if titles is not None else 0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.17 * lines + 0.1) * nrows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i, (ax, image) in enumerate(zip(axes.flat, images, strict=False)):
@@ -224,11 +228,11 @@ def plot_confusion(matrix, ax=None, title: str = ""):
         _, ax = plt.subplots(figsize=(4.6, 4.2))
     mistakes = matrix.copy()
     np.fill_diagonal(mistakes, 0)
-    ax.imshow(mistakes, cmap="Reds")
+    image = ax.imshow(mistakes, cmap="Reds")
     for i in range(len(matrix)):
         for j in range(len(matrix)):
             if matrix[i, j]:
-                color = "0.5" if i == j else "black"
+                color = "0.5" if i == j else text_color_on(image.to_rgba(mistakes[i, j]))
                 ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7, color=color)
     ax.set_xticks(range(len(matrix)))
     ax.set_yticks(range(len(matrix)))
@@ -269,3 +273,18 @@ def draw_architecture(summary, ax=None):
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
+
+
+def text_color_on(rgba) -> str:
+    """ "black" or "white", whichever reads better on a cell of colour rgba (relative luminance, sRGB)."""
+    r, g, b = (((c / 12.92) if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4) for c in rgba[:3])
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "white"
+
+
+def annotate_cells(ax, values, image, fmt: str = "{:g}", fontsize: int = 10):
+    """Write values (H, W) on the cells of ``image`` (what ``ax.imshow(values, ...)`` returned),
+    each in black or white by its cell's luminance (notebooks 07, 08)."""
+    values = np.asarray(values)
+    for (r, c), value in np.ndenumerate(values):
+        color = text_color_on(image.to_rgba(value))
+        ax.text(c, r, fmt.format(value), ha="center", va="center", fontsize=fontsize, color=color)

@@ -158,20 +158,21 @@ def conv_explorer(W: int = 32, F: int = 5, P: int = 0, S: int = 1, C: int = 3, K
     def redraw(*_):
         v = {name: control.value for name, control in sliders.items()}
         text.value = "<b>" + describe_conv_layer(**v) + "</b>"
-        fig, ax = plt.subplots(figsize=(6, 2.6))
+        fig, ax = plt.subplots(figsize=(6, 3.2))
         padded = v["W"] + 2 * v["P"]
         ax.add_patch(plt.Rectangle((0, 0), padded, padded, facecolor="0.85", edgecolor="0.5"))
         ax.add_patch(plt.Rectangle((v["P"], v["P"]), v["W"], v["W"], facecolor="white", edgecolor="black"))
         ax.add_patch(plt.Rectangle((0, padded - v["F"]), v["F"], v["F"], facecolor="#6fa8dc", alpha=0.8))
-        ax.text(padded / 2, -3, f"input {v['W']}×{v['W']}×{v['C']} (+ padding)", ha="center", fontsize=8)
+        # shapes written K×H×W as in the notebooks; input label below its box, output label above its box
+        ax.text(padded / 2, -2, f"input {v['C']}×{v['W']}×{v['W']} (+ padding)", ha="center", va="top", fontsize=8)
         try:
             out = conv_layer_cost(**v)["out"]
             ax.add_patch(plt.Rectangle((padded + 8, 0), out, out, facecolor="#cfe2f3", edgecolor="#0b5394"))
-            ax.text(padded + 8 + out / 2, -3, f"output {out}×{out}×{v['K']}", ha="center", fontsize=8)
+            ax.text(padded + 8 + out / 2, out + 2, f"output {v['K']}×{out}×{out}", ha="center", va="bottom", fontsize=8)
         except ValueError:
             ax.text(padded + 8, padded / 2, "no valid output", color="tab:red", fontsize=10)
         ax.set_xlim(-1, 2 * 74 + 10)
-        ax.set_ylim(-6, 74)
+        ax.set_ylim(-8, 84)
         ax.set_aspect("equal")
         ax.axis("off")
         show_figure(picture, fig)

@@ -158,3 +158,15 @@ def test_batches_reject_bad_input():
         Batches(images, targets, 4)
     with pytest.raises(ValueError, match=r"\(103, 20\)"):
         Batches(images.reshape(103, 20), targets, 4, rng=0)
+
+
+def test_validation_split_is_disjoint_complete_and_repeatable():
+    images, labels = torch.arange(100).reshape(100, 1, 1), torch.arange(100)
+    (train_x, train_y), (val_x, val_y) = data.validation_split(images, labels, size=10, seed=3)
+    assert len(train_y) == 90 and len(val_y) == 10
+    assert sorted(train_y.tolist() + val_y.tolist()) == list(range(100))
+    assert torch.equal(train_x.flatten(), train_y) and torch.equal(val_x.flatten(), val_y)
+    (_, again), _ = data.validation_split(images, labels, size=10, seed=3)
+    assert torch.equal(again, train_y)
+    with pytest.raises(ValueError, match="size must be an int in 1..99"):
+        data.validation_split(images, labels, size=100)

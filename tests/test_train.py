@@ -158,3 +158,11 @@ def test_models_shapes_and_parameter_counts():
 
 def test_history_repr_without_epochs():
     assert "no finished epoch" in repr(History())
+
+
+def test_history_repr_leaves_out_accuracy_for_regression_and_names_the_split():
+    history = History(train_loss=[0.5], test_loss=[0.4], test_accuracy=[math.nan], epoch_seconds=[1.0])
+    assert "accuracy" not in repr(history) and "nan" not in repr(history) and "test loss 0.4000" in repr(history)
+    history = History(train_loss=[0.5], test_loss=[0.4], test_accuracy=[0.9], eval_name="validation")
+    assert "validation accuracy 90.00%" in repr(history) and "test" not in repr(history)
+    assert history.eval_accuracy is history.test_accuracy and history.eval_loss is history.test_loss

@@ -74,3 +74,17 @@ def test_sample_photo():
     assert photo.shape == (32, 32, 3) and photo.dtype == np.uint8 and 20 < photo.mean() < 235
     with pytest.raises(ValueError, match="positive int"):
         sample_photo(0)
+
+
+def test_text_on_cells_takes_its_colour_from_the_cells_luminance():
+    import matplotlib.pyplot as plt
+
+    from course_utils.viz import annotate_cells, text_color_on
+
+    assert text_color_on((0, 0, 0, 1)) == "white" and text_color_on((1, 1, 1, 1)) == "black"
+    assert text_color_on((1, 1, 0, 1)) == "black" and text_color_on((0, 0, 0.6, 1)) == "white"
+    fig, ax = plt.subplots()
+    values = np.array([[0.0, 7.0]])
+    annotate_cells(ax, values, ax.imshow(values, cmap="Greys", vmin=0, vmax=7))
+    assert [t.get_color() for t in ax.texts] == ["black", "white"]  # the 7 sits on a black cell
+    plt.close(fig)

@@ -18,6 +18,7 @@ Not a notebook topic; docs/instructors.md describes the workflow. For one submis
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import secrets
 import stat
@@ -323,6 +324,7 @@ def grade(submissions, source_dir: str | Path, *, jobs: int = 1, options: Option
     if jobs == 1 or len(work) < 2:
         batches = [_grade_one(item) for item in work]
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # spawn, not fork: a fork of a process with threads (torch, a test runner) can deadlock in the child
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             batches = list(pool.map(_grade_one, work))
     return [result for batch in batches for result in batch]

@@ -605,8 +605,18 @@ def _adds_over_inputs(C, W, K, F, S, P):
     return out, params, K * W * W * C * F * F
 
 
+def _true_division(C, W, K, F, S, P):
+    out = (W - F + 2 * P) / S + 1
+    return out, K * (C * F * F + 1), K * out * out * C * F * F
+
+
 @pytest.mark.parametrize(
-    ("wrong", "hint"), [(_without_biases, "biases are missing"), (_adds_over_inputs, "every input position")]
+    ("wrong", "hint"),
+    [
+        (_without_biases, "biases are missing"),
+        (_adds_over_inputs, "every input position"),
+        (_true_division, r"55.25 is not a whole number.*rounded down \(use //\)"),
+    ],
 )
 def test_conv_cost_names_the_mistake(wrong, hint):
     from course_utils.checks import check_conv_cost

@@ -8,7 +8,12 @@ __all__ = ["EXERCISES"]
 
 
 def _cost(C, W, K, F, S, P):
-    out = (W - F + 2 * P) // S + 1
+    out = (W - F + 2 * P) // S + 1  # an incomplete last step is dropped, as PyTorch does
+    return out, K * (C * F * F + 1), K * out * out * C * F * F
+
+
+def _fractional(C, W, K, F, S, P):
+    out = (W - F + 2 * P) / S + 1
     return out, K * (C * F * F + 1), K * out * out * C * F * F
 
 
@@ -29,6 +34,9 @@ def _judge(case, got):
             ),
             "the multiply-adds are counted at every input position; a filter is applied at each of the "
             "W_out × W_out output positions.": (out, params, K * W * W * C * F * F),
+            f"(W − F + 2P)/S + 1 = {(W - F + 2 * P) / S + 1:g} is not a whole number for this layer: the filter's "
+            "last step would hang over the padded edge. PyTorch drops that incomplete step, so W_out is rounded "
+            "down (use //).": lambda: _fractional(*case),
         },
         rtol=0,
         atol=0,
@@ -49,7 +57,7 @@ def _fresh(rng):
             )
         )
         W = int(rng.integers(F, 64))
-        if (W - F + 2 * P) % S == 0:
+        if (W - F + 2 * P) % S == 0 or len(cases) == 3:  # the last may need rounding down
             cases.append((C, W, K, F, S, P))
     return cases
 
@@ -62,7 +70,7 @@ EXERCISES = [
             (1, 28, 6, 5, 1, 2),  # LeNet conv1
             (6, 14, 16, 5, 1, 0),  # LeNet conv2
             (3, 227, 96, 11, 4, 0),  # AlexNet (2012) conv1: 227×227×3 → 55×55×96
-            (256, 13, 384, 3, 1, 1),  # AlexNet (2012) conv3
+            (3, 224, 64, 11, 4, 2),  # torchvision's AlexNet (the 2014 variant): 54.25 steps, rounded down to 55
         ],
         fresh=_fresh,
         judge=_judge,

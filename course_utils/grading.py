@@ -210,9 +210,9 @@ def _verdict(exercise: Exercise, cell, sent_and_answer, problem: str, used: list
     """(status, points, message) for one exercise, from the cases sent and the answer that came back."""
     definition = get_definition(exercise.number)
     sent, answer = sent_and_answer or ([], None)
-    raised = _error(cell) if cell is not None else None
     if cell is None:
         return "error", 0.0, "the exercise cell was deleted"
+    raised = _error(cell)
     if raised and raised[0] == "NotImplementedError":
         return "not attempted", 0.0, raised[1]
     if answer is None:

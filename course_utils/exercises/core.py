@@ -225,8 +225,6 @@ def judge_case(exercise: Exercise, case: tuple, outcome: Any) -> str | None:
     if not isinstance(outcome, dict) or "value" not in outcome:
         return f"the answer could not be read ({describe(outcome)})."
     value, changed = outcome["value"], outcome.get("changed") or []
-    if isinstance(value, Raised):
-        return f"your function raised {value.type}: {value.message}"[:500]
     message = exercise.judge(case, value)
     if message is None and exercise.keep_inputs and changed:
         where = ", ".join(f"argument {i + 1}" for i in changed)

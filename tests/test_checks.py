@@ -623,3 +623,30 @@ def test_conv_cost_names_the_mistake(wrong, hint):
 
     with pytest.raises(ExerciseFailure, match=hint):
         check_conv_cost(wrong)
+
+
+def test_a_failed_check_puts_the_course_version_in_place_and_says_so(capsys):
+    from course_utils.exercises import get
+    from course_utils.exercises.core import check
+
+    def mine(h, w, c):
+        return h * w
+
+    namespace = {"flat_length": mine}
+    with pytest.raises(ExerciseFailure, match=r"until yours passes 0\.1") as info:
+        check(get("0.1"), mine, namespace)
+    assert "channels are left out" in str(info.value)
+    assert namespace["flat_length"](32, 32, 3) == 3072  # the course's version, for the cells below
+
+    def unfinished(h, w, c):
+        raise NotImplementedError("Exercise 0.1: flat length")
+
+    namespace = {"flat_length": unfinished}
+    with pytest.raises(NotImplementedError):  # the student's own error, as it is
+        check(get("0.1"), unfinished, namespace)
+    assert "Using the course's `flat_length` in the cells below until yours passes 0.1." in capsys.readouterr().out
+    assert namespace["flat_length"] is not unfinished
+
+    namespace = {"flat_length": None}
+    check(get("0.1"), lambda h, w, c: h * w * c, namespace)  # a right answer binds nothing
+    assert namespace["flat_length"] is None

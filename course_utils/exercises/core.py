@@ -37,6 +37,7 @@ __all__ = [
     "run_case",
     "judge_case",
     "check",
+    "use_fallback",
     "as_array",
     "compare",
     "describe",
@@ -63,6 +64,8 @@ class Exercise:
     course's own implementations of this answer, which a graded solution may not call. call(obj, case):
     how to apply the student's object to a case in the kernel (default ``obj(*case)``).
     keep_inputs: the student's function must leave its inputs unchanged. all_or_nothing: no partial credit.
+    fallback: dotted name of the course's version of ``target``, which the notebook's later cells use
+    until the student's passes (see :func:`check`); it counts as a reference too.
     """
 
     number: str
@@ -76,6 +79,13 @@ class Exercise:
     call: Callable[[Any, tuple], Any] | None = None
     keep_inputs: bool = True
     all_or_nothing: bool = False
+    fallback: str = ""
+
+    def __post_init__(self) -> None:
+        if self.fallback and self.fallback not in self.references:
+            object.__setattr__(self, "references", (*self.references, self.fallback))
+        if self.fallback and self.kind == "value":
+            raise ValueError(f"exercise {self.number}: a fallback needs a function exercise, not kind={self.kind!r}")
 
 
 # --- plain data -----------------------------------------------------------------------------------
@@ -235,15 +245,57 @@ def judge_case(exercise: Exercise, case: tuple, outcome: Any) -> str | None:
     return message
 
 
-def check(exercise: Exercise, obj: Any) -> None:
-    """In the notebook: run every visible case, raise ExerciseFailure at the first wrong one, else print."""
+def _notebook_namespace() -> dict | None:
+    """The running notebook's global names, or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the course
+        return None
+    shell = get_ipython()
+    return None if shell is None else shell.user_ns
+
+
+def use_fallback(exercise: Exercise, namespace: dict | None) -> str | None:
+    """Bind the course's version of the exercise's target in ``namespace``; the one-line notice, or None.
+
+    A student who has not (yet) solved an exercise is never stuck: the cells after it run with the
+    course's version, and the notice says so. Running their own (fixed) cell binds their name again.
+    """
+    if not exercise.fallback or namespace is None:
+        return None
+    from course_utils.exercises.harness import resolve  # harness imports this module
+
+    reference = resolve(exercise.fallback)
+    if reference is None:
+        raise RuntimeError(f"exercise {exercise.number}: its fallback {exercise.fallback!r} does not exist")
+    namespace[exercise.target] = reference
+    return f"Using the course's `{exercise.target}` in the cells below until yours passes {exercise.number}."
+
+
+def check(exercise: Exercise, obj: Any, namespace: dict | None = None) -> None:
+    """In the notebook: run every visible case, raise ExerciseFailure at the first wrong one, else print.
+
+    On a wrong answer, or an error raised by the student's function (re-raised as it is, so its
+    traceback points at their line), the course's version replaces the target in ``namespace`` (by
+    default the notebook's globals) when the exercise has a fallback, and one line says so.
+    """
     __tracebackhide__ = True  # IPython and pytest hide this frame in tracebacks
     cases = exercise.cases()
+    namespace = _notebook_namespace() if namespace is None else namespace
     for case in cases:
-        tree, arrays = encode(run_case(exercise, obj, case))
-        message = judge_case(exercise, case, decode(tree, arrays))
+        try:
+            tree, arrays = encode(run_case(exercise, obj, case))
+            message = judge_case(exercise, case, decode(tree, arrays))
+        except BaseException as err:
+            if isinstance(err, Exception):
+                notice = use_fallback(exercise, namespace)
+                if notice:
+                    print(notice)
+            raise
         if message:
-            raise ExerciseFailure(f"Exercise {exercise.number}: {message}") from None
+            notice = use_fallback(exercise, namespace)
+            tail = f"\n{notice}" if notice else ""
+            raise ExerciseFailure(f"Exercise {exercise.number}: {message}{tail}") from None
     print(exercise.passed.format(number=exercise.number, n=len(cases)))
 
 

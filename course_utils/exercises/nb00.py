@@ -6,18 +6,19 @@ import numpy as np
 
 from course_utils.exercises.core import Exercise, compare
 
-__all__ = ["EXERCISES"]
+__all__ = ["EXERCISES", "flat_length"]
 
 
-def _length(h, w, c):
-    return h * w * c
+def flat_length(height: int, width: int, channels: int) -> int:
+    """The course's answer: one entry per (row, column, channel)."""
+    return height * width * channels
 
 
 def _judge(case, got):
     h, w, c = case
     return compare(
         got,
-        _length(h, w, c),
+        flat_length(h, w, c),
         case,
         what="the length",
         mistakes={
@@ -43,5 +44,6 @@ EXERCISES = [
         cases=lambda: [(28, 28, 1), (32, 32, 3), (5, 7, 2), (1, 1, 1)],
         fresh=_fresh,
         judge=_judge,
+        fallback="course_utils.exercises.nb00.flat_length",
     )
 ]

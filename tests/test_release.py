@@ -206,3 +206,31 @@ def test_release_refuses_a_solution_that_leaves_invalid_python():
     nb = _notebook(HEADING, ("code", f'table = {{\n    {BEGIN}\n    "a": 1,\n    {END}\n}}'), CHECK)
     with pytest.raises(ReleaseError, match="not valid Python.*whole statements"):
         release_notebook(nb, "bad.ipynb")
+
+
+def _exercise_markdown(nb, number: str) -> str:
+    """The markdown from exercise ``number``'s heading up to its code cell."""
+    text, inside = [], False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and re.search(rf"Exercise {re.escape(number)}\s*·", cell.source):
+            inside, text = True, [cell.source[cell.source.index(f"Exercise {number}") :]]
+        elif inside and cell.cell_type == "markdown":
+            text.append(cell.source)
+        elif inside:
+            return "\n".join(text)
+    return "\n".join(text)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+def test_every_exercise_has_a_collapsed_hint_and_its_points_in_the_heading(source):
+    nb = read_notebook(source)
+    exercises = find_exercises(nb, source.name)
+    if source.name[:2] != "00":
+        assert len(exercises) >= 3, f"{source.name} has {len(exercises)} exercises; every notebook 01-10 has 3 or more"
+    for exercise in exercises:
+        text = _exercise_markdown(nb, exercise.number)
+        assert re.search(r"\(\d+(\.\d+)? points?(, all or nothing)?\)", text.splitlines()[0]), (
+            f"{source.name}: exercise {exercise.number}'s heading does not show its points"
+        )
+        hint = re.search(r"<details>\s*<summary>\s*Hint\s*</summary>(.+?)</details>", text, re.DOTALL)
+        assert hint and len(hint.group(1).split()) >= 8, f"{source.name}: exercise {exercise.number} has no hint"

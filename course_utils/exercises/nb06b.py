@@ -81,7 +81,7 @@ def _judge(case, got):
     n, c, h, wd = x.shape
     k = w.shape[0]
     shapes = {"dx": as_array(dx, "dx"), "dw": as_array(dw, "dw"), "db": as_array(db, "db")}
-    for name, array in shapes.items():
+    for array in shapes.values():
         if isinstance(array, str):
             return array.replace(" returned", " is")
     if shapes["dx"].shape == (n, c, h + 2 * pad, wd + 2 * pad) and pad:

@@ -251,7 +251,7 @@ EXERCISES = [
         fresh=_size_fresh,
         judge=_judge_size,
         call=lambda output_size, case: size_outcomes(output_size, case[0]),
-        passed=f"Exercise {{number}}: all {len(_LECTURE_SIZES)} settings right, the ones that do not fit refused.",
+        passed="Exercise {number}: every setting right, and every one that does not fit refused with its values.",
         references=("course_utils.layers.pool_output_size",),
         fallback="course_utils.layers.conv_output_size",
     ),

@@ -26,6 +26,9 @@ __all__ = [
     "check_dense_params",
     "check_output_size",
     "check_conv_forward",
+    "check_conv_backward",
+    "check_maxpool_forward",
+    "check_meanpool_forward",
     "check_maxpool_backward",
     "check_lenet_table",
     "check_head_losses",
@@ -54,7 +57,10 @@ check_to_vectors = _checker("5.1", "check_to_vectors")
 check_dense_params = _checker("5.2", "check_dense_params")
 check_output_size = _checker("6.1", "check_output_size")
 check_conv_forward = _checker("6.2", "check_conv_forward")
-check_maxpool_backward = _checker("7.1", "check_maxpool_backward")
+check_conv_backward = _checker("6.3", "check_conv_backward")
+check_maxpool_forward = _checker("7.1", "check_maxpool_forward")
+check_meanpool_forward = _checker("7.2", "check_meanpool_forward")
+check_maxpool_backward = _checker("7.3", "check_maxpool_backward")
 check_lenet_table = _checker("8.1", "check_lenet_table")
 check_head_losses = _checker("9.1", "check_head_losses")
 check_conv_cost = _checker("10.1", "check_conv_cost")

@@ -1,69 +1,153 @@
-"""Exercises 6.1-6.2 (notebook 06, convolution): the output-size rule, the convolution as loops."""
+"""Exercises 6.1-6.2 (notebook 06, convolution): the output size with its invalid cases, the forward pass.
+
+Exercise 6.3 (the backward pass) is in ``nb06b``.
+"""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from course_utils.exercises.core import Exercise, as_array, compare, describe
+from course_utils.exercises.core import Exercise, Raised, as_array, compare, describe
 
-__all__ = ["EXERCISES", "conv_reference"]
+__all__ = ["EXERCISES", "conv_reference", "size_outcomes"]
 
+RAISES = "raises ValueError"
+
+
+def _fits(W, F, P, S) -> bool:
+    return F <= W + 2 * P and (W - F + 2 * P) % S == 0
+
+
+def _size(W, F, P, S, *, pad=2, check=True, floor=True, stride=True, plus_one=True):
+    """W_out by the rule, or RAISES; the keywords give the typical mistakes (pad: how many P are counted)."""
+    if check and not (F <= W + pad * P and (W - F + pad * P) % S == 0):
+        return RAISES
+    span = W - F + pad * P
+    steps = span if not stride else (span // S if floor else span / S)
+    return steps + 1 if plus_one else steps
+
+
+# A sentence for each typical mistake, and what that mistake returns (a number, or RAISES) for (W, F, P, S).
 _SIZE_MISTAKES = {
-    "the + 1 is missing: a filter that fits exactly once (W = F, P = 0) gives one output, not zero.": (
-        lambda W, F, P, S: (W - F + 2 * P) / S
+    "the settings that do not fit are not refused: floor division (as PyTorch does) drops the last rows "
+    "silently. Check that the filter fits the padded input and that (W − F + 2P) is divisible by S; "
+    "otherwise raise ValueError.": lambda *c: _size(*c, check=False),
+    "the settings that do not fit are not refused: a fractional W_out means the filter does not fit a whole "
+    "number of steps, and a W_out ≤ 0 that it fits nowhere. Raise ValueError in those cases.": (
+        lambda *c: _size(*c, check=False, floor=False)
     ),
-    "the padding is counted once; it is added on both sides, so 2P.": lambda W, F, P, S: (W - F + P) / S + 1,
-    "the padding is left out.": lambda W, F, P, S: (W - F) / S + 1,
-    "the stride is left out: with stride S the filter jumps S pixels, so divide by S.": (
-        lambda W, F, P, S: W - F + 2 * P + 1
+    "the padding is left out (of W_out and of the test whether the filter fits): the filter slides over "
+    "the padded input, W + 2P wide.": lambda *c: _size(*c, pad=0),
+    "the padding is counted once; it is added on both sides, so the padded input is W + 2P wide.": (
+        lambda *c: _size(*c, pad=1)
     ),
-    "the + 1 is inside the division; it counts the first position, so it comes after dividing.": (
-        lambda W, F, P, S: (W - F + 2 * P + 1) / S
+    "the stride is left out: the filter jumps S pixels at a time, so it visits (W − F + 2P)/S + 1 positions.": (
+        lambda *c: _size(*c, stride=False)
+    ),
+    "the + 1 is missing: a filter that fits exactly once (W + 2P = F) gives one output, not zero.": (
+        lambda *c: _size(*c, plus_one=False)
     ),
 }
 
 
+def size_outcomes(output_size, settings):
+    """Kernel side: the student's answer for each (W, F, P, S), or Raised for a ValueError (the rule asks for
+    one); any other error is the student's own and keeps its traceback."""
+    outcomes = []
+    for setting in settings:
+        try:
+            outcomes.append(output_size(*setting))
+        except ValueError as err:
+            outcomes.append(Raised("ValueError", str(err)[:300]))
+    return outcomes
+
+
+def _same(outcome, rule_value) -> bool:
+    if isinstance(outcome, Raised):
+        return rule_value == RAISES
+    value = as_array(outcome)
+    return rule_value != RAISES and not isinstance(value, str) and value.shape == () and abs(value - rule_value) < 1e-9
+
+
+def _likely(settings, outcomes, failing) -> str:
+    """The first mistake that explains every answer, else the first that explains the failing one."""
+    for every in (True, False):
+        for sentence, rule in _SIZE_MISTAKES.items():
+            pairs = zip(settings, outcomes, strict=True) if every else [(settings[failing], outcomes[failing])]
+            if all(_same(o, rule(*c)) for c, o in pairs):
+                return f" Likely mistake: {sentence}"
+    return ""
+
+
+def _names_a_value(message: str, W, F, P, S) -> bool:
+    numbers = {W, F, P, S, W + 2 * P, W - F + 2 * P}
+    return any(int(n) in numbers for n in re.findall(r"-?\d+", message))
+
+
 def _judge_size(case, got):
-    """One case is a list of (W, F, P, S); a mistake is named only if it explains every answer."""
+    """One case is a tuple of (W, F, P, S) settings, valid and invalid ones."""
     (settings,) = case
     if not (isinstance(got, list) and len(got) == len(settings)):
         return f"expected {len(settings)} answers, got {describe(got)}."
-    values = []
-    for answer in got:
-        array = as_array(answer)
-        if isinstance(array, str):
-            return array
-        if array.shape != ():
-            return f"return one number, got an array of shape {array.shape}."
-        values.append(float(array))
-    for (W, F, P, S), value in zip(settings, values, strict=True):
-        expected = (W - F + 2 * P) // S + 1
-        if abs(value - expected) > 1e-9:
-            hint = next((s for s, wrong in _SIZE_MISTAKES.items() if _explains(wrong, settings, values)), None)
+    for index, ((W, F, P, S), outcome) in enumerate(zip(settings, got, strict=True)):
+        setting = f"W={W}, F={F}, P={P}, S={S}"
+        span = W - F + 2 * P
+        if not isinstance(outcome, Raised):
+            array = as_array(outcome)
+            if isinstance(array, str):
+                return array
+            if array.shape != ():
+                return f"for {setting} return one number, got an array of shape {array.shape}."
+        if _fits(W, F, P, S):
+            expected = span // S + 1
+            if isinstance(outcome, Raised):
+                return (
+                    f"for {setting} the filter fits: the padded input is W + 2P = {W + 2 * P} wide and "
+                    f"(W − F + 2P) = {span} is divisible by S = {S}, so W_out = {expected}; your function raised "
+                    f"ValueError: {outcome.message[:120]}." + _likely(settings, got, index)
+                )
+            if abs(float(array) - expected) > 1e-9:
+                return f"for {setting} you returned {float(array):g}, expected {expected}." + _likely(
+                    settings, got, index
+                )
+            continue
+        why = (
+            f"the filter (F = {F}) is larger than the padded input (W + 2P = {W + 2 * P}): it fits nowhere"
+            if span < 0
+            else f"(W − F + 2P) = {span} is not divisible by S = {S}: the filter does not fit a whole number of steps"
+        )
+        if not isinstance(outcome, Raised):
+            return f"for {setting}: {why}, but your function returned {float(array):g}; raise ValueError." + _likely(
+                settings, got, index
+            )
+        if not _names_a_value(outcome.message, W, F, P, S):
             return (
-                f"for W={W}, F={F}, P={P}, S={S} you returned {value:g}, but W_out = (W − F + 2P)/S + 1 = "
-                f"({W} − {F} + 2·{P})/{S} + 1 = {W - F + 2 * P}/{S} + 1 = {expected}."
-                + (f" Likely mistake: {hint}" if hint else "")
+                f"for {setting} your function raised ValueError, rightly, but its message {outcome.message[:80]!r} "
+                f"names none of the values: say which rule they break, e.g. '{why}'."
             )
     return None
 
 
-def _explains(wrong, settings, values) -> bool:
-    """Whether the rule ``wrong`` gives every answer (with / or with //)."""
-    return all(abs(v - wrong(*c)) < 1e-9 or v == np.floor(wrong(*c)) for c, v in zip(settings, values, strict=True))
+_LECTURE_SIZES = ((32, 5, 0, 1), (5, 3, 0, 1), (5, 3, 1, 2), (5, 3, 1, 1), (5, 3, 2, 1), (7, 3, 1, 3), (3, 5, 1, 1),
+                  (227, 11, 0, 4), (32, 5, 0, 2), (3, 5, 0, 1), (2, 7, 2, 1), (28, 5, 1, 2))  # fmt: skip
 
 
 def _size_fresh(rng):
-    settings = []
-    while len(settings) < 6:
-        W, F, P, S = int(rng.integers(6, 64)), int(rng.integers(1, 8)), int(rng.integers(0, 4)), int(rng.integers(1, 4))
-        if F <= W + 2 * P and (W - F + 2 * P) % S == 0:
+    settings, fits = [], 0
+    while len(settings) < 10:
+        W, F, P, S = (
+            int(rng.integers(2, 64)),
+            int(rng.integers(1, 9)),
+            int(rng.integers(0, 4)),
+            int(rng.integers(1, 4)),
+        )
+        if _fits(W, F, P, S) == (fits < 6):  # six that fit, then four that do not
             settings.append((W, F, P, S))
+            fits += _fits(W, F, P, S)
+    settings += [(4, 7, 1, 1), (6, 5, 2, 2)]  # padded input too small; a stride that cannot be floored away
     return [(tuple(settings),)]
-
-
-_LECTURE_SIZES = ((32, 5, 0, 1), (5, 3, 0, 1), (5, 3, 1, 2), (5, 3, 1, 1), (5, 3, 2, 1), (7, 3, 1, 2), (28, 5, 2, 1),
-                  (227, 11, 0, 4))  # fmt: skip
 
 
 def _loops(x, w, b, stride, out_h, out_w):
@@ -77,8 +161,9 @@ def _loops(x, w, b, stride, out_h, out_w):
     return out
 
 
-def conv_reference(x, w, b, stride, pad):
+def conv_reference(x, w, b, stride=1, pad=0):
     """The convolution layer's output (N, K, H_out, W_out) for x (N, C, H, W), w (K, C, F, F), b (K,)."""
+    x, w, b = (np.asarray(a, dtype=np.float64) for a in (x, w, b))
     out_h = (x.shape[2] - w.shape[2] + 2 * pad) // stride + 1
     out_w = (x.shape[3] - w.shape[3] + 2 * pad) // stride + 1
     return _loops(np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))), w, b, stride, out_h, out_w)
@@ -165,9 +250,10 @@ EXERCISES = [
         cases=lambda: [(_LECTURE_SIZES,)],
         fresh=_size_fresh,
         judge=_judge_size,
-        call=lambda output_size, case: [output_size(*setting) for setting in case[0]],
-        passed=f"Exercise {{number}}: all {len(_LECTURE_SIZES)} checks passed.",
-        references=("course_utils.layers.conv_output_size", "course_utils.layers.pool_output_size"),
+        call=lambda output_size, case: size_outcomes(output_size, case[0]),
+        passed="Exercise {number}: every setting right, and every one that does not fit refused with its values.",
+        references=("course_utils.layers.pool_output_size",),
+        fallback="course_utils.layers.conv_output_size",
     ),
     Exercise(
         number="6.2",
@@ -175,10 +261,7 @@ EXERCISES = [
         cases=_conv_visible,
         fresh=_conv_fresh,
         judge=_judge_conv,
-        references=(
-            "course_utils.layers.conv2d_forward",
-            "course_utils.layers.conv2d_forward_naive",
-            "course_utils.exercises.nb06.conv_reference",
-        ),
+        references=("course_utils.layers.conv2d_forward", "course_utils.layers.conv2d_forward_naive"),
+        fallback="course_utils.exercises.nb06.conv_reference",
     ),
 ]

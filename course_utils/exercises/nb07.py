@@ -1,4 +1,7 @@
-"""Exercise 7.1 (notebook 07, pooling): the backward pass of max pooling, with ties and overlaps."""
+"""Exercises 7.1-7.3 (notebook 07, pooling): max and mean pooling forward, max pooling's backward pass.
+
+7.3 is the backward pass with ties and overlapping windows.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,124 @@ import numpy as np
 
 from course_utils.exercises.core import Exercise, compare
 
-__all__ = ["EXERCISES", "maxpool_backward_loops"]
+__all__ = [
+    "EXERCISES",
+    "pool_loops",
+    "maxpool_forward_reference",
+    "meanpool_forward_reference",
+    "maxpool_backward_reference",
+    "maxpool_backward_loops",
+]
+
+
+def maxpool_forward_reference(x, size=2, stride=2):
+    """Max pooling of x (N, C, H, W) over size×size windows every ``stride`` pixels → (N, C, H_out, W_out)."""
+    from course_utils.layers import maxpool2d_forward
+
+    return maxpool2d_forward(x, size, stride)[0]
+
+
+def meanpool_forward_reference(x, size=2, stride=2):
+    """Mean pooling of x (N, C, H, W) over size×size windows every ``stride`` pixels → (N, C, H_out, W_out)."""
+    from course_utils.layers import avgpool2d_forward
+
+    return avgpool2d_forward(x, size, stride)[0]
+
+
+def maxpool_backward_reference(dout, x, size, stride):
+    """dx (N, C, H, W) of max pooling, given dout (N, C, H_out, W_out) and the layer's input x."""
+    from course_utils.layers import maxpool2d_backward, maxpool2d_forward
+
+    return maxpool2d_backward(dout, maxpool2d_forward(x, size, stride)[1])
+
+
+def pool_loops(x, size, stride, op="max", *, step=None, count=None, n_out=None, mix_channels=False):
+    """Pooling as loops; the keywords give the typical mistakes.
+
+    step: the window of output (i, j) starts at (step·i, step·j) (the stride, unless a mistake ignores
+    it); count: what a mean divides by (size², unless a mistake divides by something else); n_out:
+    (H_out, W_out), windows that hang over the edge being cut; mix_channels: every channel gets the
+    pool of all channels' windows.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    step = stride if step is None else step
+    count = size * size if count is None else count
+    if n_out is None:
+        n_out = ((x.shape[2] - size) // stride + 1, (x.shape[3] - size) // stride + 1)
+    out = np.zeros((*x.shape[:2], *n_out))
+    for i in range(n_out[0]):
+        for j in range(n_out[1]):
+            window = x[:, :, i * step : i * step + size, j * step : j * step + size]
+            axes = (1, 2, 3) if mix_channels else (2, 3)
+            value = window.max(axis=axes) if op == "max" else window.sum(axis=axes) / count
+            out[:, :, i, j] = value[:, None] if mix_channels else value
+    return out
+
+
+def _forward_mistakes(x, size, stride, op):
+    h, w = x.shape[2:]
+    right = ((h - size) // stride + 1, (w - size) // stride + 1)
+    mistakes = {
+        "the stride is ignored: the windows start every pixel, so there are too many and they overlap. Window "
+        "(i, j) starts at (S·i, S·j), and there are (H − F)/S + 1 of them down.": (
+            lambda: pool_loops(x, size, stride, op, step=1, n_out=(h - size + 1, w - size + 1))
+        ),
+        "the output has the right size, but window (i, j) starts at (i, j) instead of (S·i, S·j).": (
+            lambda: pool_loops(x, size, stride, op, step=1)
+        ),
+        "the number of windows is H // F: that holds only when the windows tile the map (S = F); with stride "
+        "S there are (H − F)/S + 1.": lambda: pool_loops(x, size, stride, op, n_out=(h // size, w // size)),
+        "the number of windows is H // S: the last windows hang over the edge of the map; there are "
+        "(H − F)/S + 1.": lambda: pool_loops(x, size, stride, op, n_out=(h // stride, w // stride)),
+        "the channels are mixed: each channel is pooled on its own, over its own F×F window.": (
+            lambda: pool_loops(x, size, stride, op, mix_channels=True)
+        ),
+        "the width's count uses the height (H_out twice): the map need not be square.": (
+            lambda: pool_loops(x, size, stride, op, n_out=(right[0], right[0]))
+        ),
+    }
+    if op == "mean":
+        mistakes = {
+            f"the mean divides by F = {size}; a window holds F·F = {size * size} numbers.": (
+                lambda: pool_loops(x, size, stride, op, count=size)
+            ),
+            f"the mean divides by S·S = {stride * stride}; a window holds F·F = {size * size} numbers, whatever "
+            "the stride.": lambda: pool_loops(x, size, stride, op, count=stride * stride),
+            "the window is summed, not averaged: divide by the number of values in the window.": (
+                lambda: pool_loops(x, size, stride, op, count=1)
+            ),
+            **mistakes,
+        }
+    return mistakes
+
+
+def _judge_forward(op):
+    def judge(case, got):
+        x, size, stride = case
+        return compare(
+            got,
+            pool_loops(x, size, stride, op),
+            case,
+            what="the output",
+            mistakes=_forward_mistakes(x, size, stride, op),
+            rtol=1e-7,
+            atol=1e-10,
+        )
+
+    return judge
+
+
+def _forward_visible():
+    rng = np.random.default_rng(70)
+    lecture = np.array([[[[1.0, 1.0, 2.0, 4.0], [5.0, 6.0, 7.0, 8.0], [3.0, 2.0, 1.0, 0.0], [1.0, 2.0, 3.0, 4.0]]]])
+    shapes = [((2, 3, 6, 6), 2, 2), ((1, 2, 7, 7), 3, 2), ((2, 2, 6, 8), 2, 1), ((1, 3, 10, 6), 4, 2)]
+    shapes += [((1, 2, 9, 9), 3, 3)]
+    return [(lecture, 2, 2), *[(rng.normal(size=s), f, t) for s, f, t in shapes]]
+
+
+def _forward_fresh(rng):
+    shapes = [((2, 2, 8, 6), 2, 2), ((1, 3, 9, 7), 3, 2), ((3, 1, 5, 6), 2, 1), ((1, 2, 12, 8), 4, 4)]
+    return [(rng.normal(size=s), f, t) for s, f, t in shapes]
 
 
 def maxpool_backward_loops(dout, x, size, stride, mode="first"):
@@ -86,10 +206,29 @@ def _fresh(rng):
 EXERCISES = [
     Exercise(
         number="7.1",
+        target="maxpool_forward",
+        cases=_forward_visible,
+        fresh=_forward_fresh,
+        judge=_judge_forward("max"),
+        references=("course_utils.layers.maxpool2d_forward", "course_utils.exercises.nb07.pool_loops"),
+        fallback="course_utils.exercises.nb07.maxpool_forward_reference",
+    ),
+    Exercise(
+        number="7.2",
+        target="meanpool_forward",
+        cases=_forward_visible,
+        fresh=_forward_fresh,
+        judge=_judge_forward("mean"),
+        references=("course_utils.layers.avgpool2d_forward", "course_utils.exercises.nb07.pool_loops"),
+        fallback="course_utils.exercises.nb07.meanpool_forward_reference",
+    ),
+    Exercise(
+        number="7.3",
         target="maxpool_backward",
         cases=_visible,
         fresh=_fresh,
         judge=_judge,
         references=("course_utils.layers.maxpool2d_backward", "course_utils.exercises.nb07.maxpool_backward_loops"),
-    )
+        fallback="course_utils.exercises.nb07.maxpool_backward_reference",
+    ),
 ]

@@ -1,0 +1,216 @@
+"""Exercises 6.1-6.3: each checker passes the right answer, names each typical mistake, explains bad returns."""
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.checks import check_conv_backward, check_conv_forward, check_output_size
+from course_utils.exercises import EXERCISES
+from course_utils.exercises.core import ExerciseFailure, decode, encode, judge_case, run_case
+from course_utils.exercises.harness import resolve
+from course_utils.exercises.nb06 import conv_reference
+from course_utils.exercises.nb06b import conv_backward_loops, conv_backward_reference
+from course_utils.layers import conv2d_backward, conv2d_forward
+
+# --- 6.1 output size ---------------------------------------------------------------------------
+
+
+def _size(W, F, P, S, *, pad=2, validate=True, floor=True):
+    span = W - F + pad * P
+    if validate and (span < 0 or span % S):
+        raise ValueError(f"(W - F + {pad}P) = {span} does not fit S = {S}")
+    return span // S + 1 if floor else span / S + 1
+
+
+def test_output_size_accepts_the_right_answer(capsys):
+    check_output_size(_size)
+    out = capsys.readouterr().out
+    assert "Exercise 6.1: every setting right, and every one that does not fit refused with its values." in out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (lambda W, F, P, S: _size(W, F, P, S, validate=False), "not refused: floor division"),
+        (lambda W, F, P, S: _size(W, F, P, S, validate=False, floor=False), "not refused: a fractional"),
+        (lambda W, F, P, S: _size(W, F, P, S, pad=0), "padding is left out"),
+        (lambda W, F, P, S: _size(W, F, P, S, pad=1), "padding is counted once"),
+        (lambda W, F, P, S: _size(W, F, P, 1) if (W - F + 2 * P) % S == 0 else _size(W, F, P, S), "stride is left"),
+        (lambda W, F, P, S: _size(W, F, P, S) - 1, r"\+ 1 is missing"),
+    ],
+)
+def test_output_size_names_the_mistake(wrong, hint):
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_output_size(wrong)
+
+
+def test_output_size_wants_the_values_in_the_error():
+    def silent(W, F, P, S):
+        if W - F + 2 * P < 0 or (W - F + 2 * P) % S:
+            raise ValueError("invalid")
+        return (W - F + 2 * P) // S + 1
+
+    with pytest.raises(ExerciseFailure, match="names none of the values"):
+        check_output_size(silent)
+
+
+@pytest.mark.parametrize(("returned", "message"), [(None, "returned None"), ([28, 28], "one number")])
+def test_output_size_explains_what_came_back(returned, message):
+    with pytest.raises(ExerciseFailure, match=message):
+        check_output_size(lambda W, F, P, S: returned)
+
+
+def test_output_size_keeps_other_errors():
+    with pytest.raises(ZeroDivisionError):
+        check_output_size(lambda W, F, P, S: 1 / 0)
+
+
+# --- 6.2 forward ---------------------------------------------------------------------------------
+
+
+def test_conv_forward_accepts_the_right_answer_and_its_fallback(capsys):
+    check_conv_forward(lambda x, w, b, s, p: conv2d_forward(x, w, b, s, p)[0])
+    check_conv_forward(resolve(EXERCISES["6.2"].fallback))
+    assert capsys.readouterr().out.count("Exercise 6.2: all 5 checks passed.") == 2
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (lambda x, w, b, s, p: conv_reference(x, w, 0 * b, s, p), "bias is missing"),
+        (lambda x, w, b, s, p: conv_reference(x[:, :1], w[:, :1], b, s, p), "only the first channel"),
+        (lambda x, w, b, s, p: conv_reference(x, w, b, 1, p), "stride is ignored"),
+        (lambda x, w, b, s, p: conv_reference(x, w[:, :, ::-1, ::-1], b, s, p), "flipped"),
+        (lambda x, w, b, s, p: None, "returned None"),
+    ],
+)
+def test_conv_forward_names_the_mistake(wrong, hint):
+    with pytest.raises(ExerciseFailure, match=hint) as info:
+        check_conv_forward(wrong)
+    assert len(str(info.value)) < 600, "a checker never prints whole arrays"
+
+
+# --- 6.3 backward --------------------------------------------------------------------------------
+
+
+def _backward(dout, x, w, b, stride=1, pad=0):
+    return conv2d_backward(dout, conv2d_forward(x, w, b, stride, pad)[1])
+
+
+def test_conv_backward_accepts_the_right_answer_and_its_fallback(capsys):
+    check_conv_backward(_backward)
+    check_conv_backward(lambda dout, x, w, b, s, p: conv_backward_loops(dout, x, w, s, p))
+    check_conv_backward(resolve(EXERCISES["6.3"].fallback))
+    assert resolve(EXERCISES["6.3"].fallback) is conv_backward_reference
+    assert capsys.readouterr().out.count("Exercise 6.3: dx, dw and db are right in all 5 checks") == 3
+
+
+def test_conv_backward_reference_agrees_with_torch():
+    rng = np.random.default_rng(5)
+    x, w, b = rng.normal(size=(2, 3, 7, 7)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
+    dout = rng.normal(size=(2, 4, 4, 4))
+    tensors = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    torch.nn.functional.conv2d(*tensors, stride=2, padding=1).backward(torch.tensor(dout))
+    for ours, loops, t in zip(
+        conv_backward_reference(dout, x, w, b, 2, 1), conv_backward_loops(dout, x, w, 2, 1), tensors, strict=True
+    ):
+        assert np.allclose(ours, t.grad.numpy(), atol=1e-10) and np.allclose(loops, ours, atol=1e-10)
+
+
+def _loops(**options):
+    return lambda dout, x, w, b, s, p: conv_backward_loops(dout, x, w, s, p, **options)
+
+
+def _with(index, make):
+    """The right gradients, with gradient ``index`` replaced by make(dout, x, w, b, s, p)."""
+
+    def answer(dout, x, w, b, s, p):
+        grads = list(_backward(dout, x, w, b, s, p))
+        grads[index] = make(dout, x, w, b, s, p)
+        return tuple(grads)
+
+    return answer
+
+
+def _padded_dx(dout, x, w, b, s, p):
+    return np.pad(_backward(dout, x, w, b, s, p)[0], ((0, 0), (0, 0), (p, p), (p, p)))
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (_loops(dw_images="last"), "dw holds only the last image"),
+        (_loops(dw_images="mean"), "dw is averaged over the batch"),
+        (
+            _with(1, lambda d, x, w, *_: np.stack([_backward(d[[i]], x[[i]], w, *_)[1] for i in range(len(x))])),
+            "one gradient per image",
+        ),
+        (_with(2, lambda d, *_: d.sum(axis=(0, 2, 3)) / d[0, 0].size / len(d)), "db is averaged"),
+        (_with(2, lambda d, *_: d.sum(axis=0)), "(?i)every output position"),
+        (_with(2, lambda d, *_: d.sum(axis=(2, 3))), "(?i)every output position"),
+        (_with(2, lambda d, *_: d[-1].sum(axis=(1, 2))), "db holds only the last image"),
+        (_loops(flip=True), "flipped"),
+        (_with(0, _padded_dx), "PADDED input"),
+        (_loops(crop="start"), "cropped on one side"),
+        (_loops(crop="end"), "cropped on one side"),
+        (_loops(step=1), "stride is ignored"),
+    ],
+)
+def test_conv_backward_names_the_mistake(wrong, hint):
+    with pytest.raises(ExerciseFailure, match=hint) as info:
+        check_conv_backward(wrong)
+    assert len(str(info.value)) < 700, "a checker never prints whole arrays"
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [(None, r"tuple \(dx, dw, db\)"), ((None, None, None), "dx is None"), ((np.zeros(3),) * 3, "shape")],
+)
+def test_conv_backward_explains_what_came_back(returned, message):
+    with pytest.raises(ExerciseFailure, match=message):
+        check_conv_backward(lambda *args: returned)
+
+
+def test_conv_backward_keeps_the_students_error():
+    with pytest.raises(IndexError):
+        check_conv_backward(lambda dout, x, *_: x[0, 0, 99])
+
+
+# --- all three: references pass on fresh cases, a failed check binds the fallback -----------------
+
+
+@pytest.mark.parametrize(
+    ("number", "answer"),
+    [
+        ("6.1", _size),
+        ("6.2", lambda x, w, b, s, p: conv2d_forward(x, w, b, s, p)[0]),
+        ("6.3", _backward),
+    ],
+)
+def test_fresh_cases_differ_and_accept_the_right_answer(number, answer):
+    exercise = EXERCISES[number]
+    fresh = exercise.fresh(np.random.default_rng(3))
+    visible = exercise.cases()
+    assert len(fresh) >= 1 and str(fresh) != str(visible)
+    for case in [*visible, *fresh]:
+        assert judge_case(exercise, case, decode(*encode(run_case(exercise, answer, case)))) is None, case
+    fallback = resolve(exercise.fallback)
+    for case in fresh:
+        assert judge_case(exercise, case, decode(*encode(run_case(exercise, fallback, case)))) is None, case
+
+
+@pytest.mark.parametrize(
+    ("number", "name"), [("6.1", "output_size"), ("6.2", "conv_forward"), ("6.3", "conv_backward")]
+)
+def test_a_failed_check_binds_the_fallback(number, name, capsys):
+    from course_utils.exercises.core import check
+
+    namespace = {}
+
+    def unsolved(*args):
+        raise NotImplementedError(f"Exercise {number}")
+
+    with pytest.raises(NotImplementedError):
+        check(EXERCISES[number], unsolved, namespace)
+    assert namespace[name] is resolve(EXERCISES[number].fallback)
+    assert f"Using the course's `{name}` in the cells below until yours passes {number}." in capsys.readouterr().out

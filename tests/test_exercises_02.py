@@ -80,3 +80,52 @@ def test_fresh_cases_differ_and_the_fallback_rejects_a_bad_penalty():
     assert all(exercise.judge(case, nb02b.map_objective(*case)) is None for case in fresh)
     with pytest.raises(ValueError, match="'L3'"):
         nb02b.map_objective(np.ones(2), {"W": np.ones(1), "V": np.ones(1)}, 1.0, "L3")
+
+
+# --- 2.1-2.3: the three NLLs ------------------------------------------------------------------------
+
+from course_utils import losses  # noqa: E402
+from course_utils.checks import check_bernoulli_nll, check_categorical_nll, check_gaussian_nll  # noqa: E402
+from course_utils.exercises import nb02  # noqa: E402
+
+LOSSES = {
+    "2.1": (check_gaussian_nll, losses.gaussian_nll, nb02._gaussian_mistakes),
+    "2.2": (check_bernoulli_nll, losses.bernoulli_nll, nb02._bernoulli_mistakes),
+    "2.3": (check_categorical_nll, losses.categorical_nll, nb02._categorical_mistakes),
+}
+
+
+@pytest.mark.parametrize("number", list(LOSSES))
+def test_loss_right_and_fallback(number, capsys):
+    checker, reference, _ = LOSSES[number]
+    checker(reference)
+    assert f"Exercise {number}: all 4 checks passed" in capsys.readouterr().out
+    namespace = {}
+
+    def unsolved(*args):
+        raise NotImplementedError(number)
+
+    with pytest.raises(NotImplementedError):
+        check(get(number), unsolved, namespace)
+    assert namespace[get(number).target] is reference
+    assert f"until yours passes {number}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("number", "sentence"),
+    [(number, sentence) for number, (_, _, mistakes) in LOSSES.items() for sentence in mistakes()],
+)
+def test_loss_mistake_is_named(number, sentence):
+    checker, _, mistakes = LOSSES[number]
+    with pytest.raises(ExerciseFailure) as info:
+        checker(mistakes()[sentence])
+    assert sentence in str(info.value)
+
+
+@pytest.mark.parametrize("number", list(LOSSES))
+def test_loss_none_and_single_value_are_explained(number):
+    checker, reference, _ = LOSSES[number]
+    with pytest.raises(ExerciseFailure, match="returned None"):
+        checker(lambda *args: None)
+    with pytest.raises(ExerciseFailure, match="return a pair"):
+        checker(lambda *args: reference(*args)[0])

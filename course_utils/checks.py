@@ -16,11 +16,15 @@ from course_utils.exercises import ExerciseFailure, check
 __all__ = [
     "ExerciseFailure",
     "check_flat_length",
+    "check_by_hand",
+    "check_output_function",
     "check_forward_batch",
     "check_gaussian_nll",
     "check_bernoulli_nll",
     "check_categorical_nll",
+    "check_map_objective",
     "check_backward",
+    "check_numerical_gradient",
     "check_sgd_step",
     "check_to_vectors",
     "check_dense_params",
@@ -47,11 +51,15 @@ def _checker(number: str, name: str) -> Callable[[Any], None]:
 
 
 check_flat_length = _checker("0.1", "check_flat_length")
-check_forward_batch = _checker("1.1", "check_forward_batch")
+check_by_hand = _checker("1.1", "check_by_hand")
+check_output_function = _checker("1.2", "check_output_function")
+check_forward_batch = _checker("1.3", "check_forward_batch")
 check_gaussian_nll = _checker("2.1", "check_gaussian_nll")
 check_bernoulli_nll = _checker("2.2", "check_bernoulli_nll")
 check_categorical_nll = _checker("2.3", "check_categorical_nll")
+check_map_objective = _checker("2.4", "check_map_objective")
 check_backward = _checker("3.1", "check_backward")
+check_numerical_gradient = _checker("3.2", "check_numerical_gradient")
 check_sgd_step = _checker("4.1", "check_sgd_step")
 check_to_vectors = _checker("5.1", "check_to_vectors")
 check_dense_params = _checker("5.2", "check_dense_params")

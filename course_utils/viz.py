@@ -53,8 +53,8 @@ def draw_mlp(x, W, V, hidden_pre, hidden, z, y, g_name: str = "g", o_name: str =
                 w = weights[j, i]
                 color = "tab:blue" if w >= 0 else "tab:red"
                 ax.plot(*zip(start, end, strict=True), color=color, lw=0.5 + 3 * abs(w) / biggest)
-                # Labels into hidden unit 1 sit near the inputs, into unit 2 mid-way: no two labels meet.
-                t = 0.3 + 0.32 * (j % 2) if weights is W else 0.5
+                # All labels of W sit near the inputs, where the edges have not crossed yet (they cross mid-way).
+                t = 0.3 if weights is W else 0.5
                 mid = (start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
                 # The lecture's names: w_ij joins input i to hidden unit j (stored in W[j, i]); v_j hidden j to f.
                 if weights is W:

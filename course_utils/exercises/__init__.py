@@ -9,19 +9,28 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
-from course_utils.exercises import nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb06b, nb07, nb08, nb09, nb10
 from course_utils.exercises.core import Exercise, ExerciseFailure
 from course_utils.exercises.core import check as _check
 
+# One module per notebook (nb05.py; nb05b.py when one file would grow past ~300 lines), in order.
+_MODULES = [
+    importlib.import_module(f"{__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
+    if info.name.startswith("nb")
+]
+
 __all__ = ["EXERCISES", "Exercise", "ExerciseFailure", "check", "get"]
 
-EXERCISES: dict[str, Exercise] = {
-    exercise.number: exercise
-    for module in (nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb06b, nb07, nb08, nb09, nb10)
-    for exercise in module.EXERCISES
-}
+EXERCISES: dict[str, Exercise] = {}
+for _module in _MODULES:
+    for _exercise in _module.EXERCISES:
+        if _exercise.number in EXERCISES:
+            raise ValueError(f"exercise {_exercise.number} is declared twice (again in {_module.__name__})")
+        EXERCISES[_exercise.number] = _exercise
 
 
 def get(number: str) -> Exercise:

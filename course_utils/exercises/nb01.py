@@ -1,16 +1,154 @@
-"""Exercise 1.1 (notebook 01, the MLP forward pass): Y = relu(X Wᵀ + b) Vᵀ + c for a batch."""
+"""Exercises 1.1-1.3 (notebook 01, the MLP forward pass).
+
+1.1 the lecture's network by hand (a value); 1.2 the output function o for a task (a value);
+1.3 the forward pass for a batch, F = relu(X Wᵀ + b) Vᵀ + c (a function, with a fallback).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_utils.exercises.core import Exercise, compare
+from course_utils.exercises.core import Exercise, as_array, compare, describe
 
-__all__ = ["EXERCISES", "forward_cases"]
+__all__ = ["EXERCISES", "forward_cases", "forward_batch", "HAND_X", "HAND_WEIGHTS", "HAND_V", "OUTPUT_TASKS"]
 
 
 def _relu(a):
     return np.maximum(a, 0)
+
+
+# --- 1.1 · by hand --------------------------------------------------------------------------------
+
+HAND_X = (1.0, 2.0, -1.0)
+# The lecture's names: w_ij joins input i to hidden unit j. Listed in the notebook in this order.
+HAND_WEIGHTS = {"w11": 1.0, "w12": 0.5, "w21": 0.5, "w22": -1.0, "w31": 1.0, "w32": 0.5}
+HAND_V = (2.0, -1.0)
+
+
+def _hand_truth():
+    w = HAND_WEIGHTS
+    W = np.array([[w["w11"], w["w21"], w["w31"]], [w["w12"], w["w22"], w["w32"]]])  # row j: into hidden unit j
+    a = W @ np.array(HAND_X)
+    return W, a, _relu(a), float(np.array(HAND_V) @ _relu(a))
+
+
+def _judge_hand(case, got):
+    if not isinstance(got, dict) or not {"a", "h", "f"} <= set(got):
+        return f'by_hand must be a dict {{"a": [a1, a2], "h": [h1, h2], "f": f}}; it is {describe(got)}.'
+    empty = [key for key in ("a", "h", "f") if got[key] is None or got[key] is Ellipsis]
+    if empty:
+        return f"by_hand[{empty[0]!r}] has no value yet: write the number(s) there."
+    W, a, h, f = _hand_truth()
+    x, v = np.array(HAND_X), np.array(HAND_V)
+    listed = np.array(list(HAND_WEIGHTS.values())).reshape(2, 3)  # the six numbers in the order listed
+    got_a = as_array(got["a"], "a")
+    if isinstance(got_a, str):
+        return got_a
+    if got_a.shape == (3,):
+        return (
+            "a has three entries, one per input. The network has two hidden units: a_j (j = 1, 2) sums over the "
+            "three inputs i the weight w_ij (input i → hidden unit j) times x_i."
+        )
+    message = compare(
+        got_a,
+        a,
+        "the worked example",
+        what="a",
+        mistakes={
+            "the weights are taken in the order they are listed (w11, w12, w21 into h1). The weights into hidden "
+            "unit j are the w_ij with second index j: w_1j, w_2j, w_3j.": listed @ x,
+            "the hidden units are swapped: a_1 collects the weights w_i1, into hidden unit 1.": (a[::-1]),
+        },
+    )
+    if message:
+        return message
+    got_h = as_array(got["h"], "h")
+    if isinstance(got_h, str):
+        return got_h
+    message = compare(
+        got_h,
+        h,
+        "the worked example",
+        what="h",
+        mistakes={
+            "the activation g is skipped: h = g(a) = ReLU(a) = max(a, 0), applied to each a_j.": a,
+            "g is the ReLU here, not the sigmoid: h_j = max(a_j, 0).": 1 / (1 + np.exp(-a)),
+            "ReLU keeps a positive a_j as it is and turns a negative one into 0 (it is not the absolute value).": (
+                np.abs(a)
+            ),
+        },
+    )
+    if message:
+        return message
+    return compare(
+        got["f"],
+        f,
+        "the worked example",
+        what="f",
+        mistakes={
+            "v_1 and v_2 are swapped: v_j weighs hidden unit j, f = v_1 h_1 + v_2 h_2.": float(v[::-1] @ h),
+            "f uses a, the values before the activation; the output reads h = g(a).": float(v @ a),
+            "o is the identity here: f is the score v_1 h_1 + v_2 h_2 itself, not σ of it.": 1 / (1 + np.exp(-f)),
+        },
+    )
+
+
+# --- 1.2 · the output function o for a task -------------------------------------------------------
+
+OUTPUT_TASKS = {
+    "house price": "identity",
+    "spam or not": "sigmoid",
+    "which digit": "softmax",
+    "temperature": "identity",
+    "sunny, cloudy or rainy": "softmax",
+}
+_CHOICES = ("identity", "sigmoid", "softmax")
+_WHY = {
+    ("identity", "sigmoid"): "σ squashes every score into (0, 1), and {task} is a real number outside that range: "
+    "o = identity, the mean of the Gaussian.",
+    ("identity", "softmax"): "softmax of one score is always exactly 1, whatever the input: o = identity for a "
+    "real-valued label.",
+    ("sigmoid", "identity"): "a score can be any real number (−3, or 7): not a probability. A yes/no label is "
+    "Bernoulli, and σ turns one score into P(yes) in (0, 1).",
+    ("sigmoid", "softmax"): "softmax over a single score is always exactly 1. With two scores (one per answer) "
+    "softmax would work, but softmax of (f, 0) is σ(f): for one yes/no, σ of one score is the same model with "
+    "half the outputs.",
+    ("softmax", "sigmoid"): "one σ per class gives independent yes/no probabilities that need not add up to 1; "
+    "{task} is one class out of several (Categorical), and softmax turns the K scores into such a distribution.",
+    ("softmax", "identity"): "K scores are not probabilities: they can be negative and need not add up to 1. "
+    "softmax makes them a distribution over the classes.",
+}
+
+
+def _judge_output(case, got):
+    if not isinstance(got, dict):
+        return f"output_function must be a dict {{task: one of {_CHOICES}}}; it is {describe(got)}."
+    missing = [task for task in OUTPUT_TASKS if task not in got]
+    if missing:
+        return f"output_function has no entry for {missing}; it needs one for each of {list(OUTPUT_TASKS)}."
+    wrong = []
+    for task, right in OUTPUT_TASKS.items():
+        answer = got[task]
+        if not isinstance(answer, str) or answer.strip().lower() not in _CHOICES:
+            return f"the answer for {task!r} must be one of the strings {_CHOICES}, not {describe(answer)}."
+        if answer.strip().lower() != right:
+            wrong.append((task, answer.strip().lower()))
+    if not wrong:
+        return None
+    task, answer = wrong[0]
+    why = _WHY[OUTPUT_TASKS[task], answer].format(task=f"'{task}'")
+    return f"{len(wrong)} of {len(OUTPUT_TASKS)} tasks are wrong. {task!r}: not {answer}: {why}"
+
+
+# --- 1.3 · the batch ------------------------------------------------------------------------------
+
+
+def forward_batch(X, W, b, V, c):
+    """The course's answer to 1.3 (its fallback): F (N, K) = relu(X Wᵀ + b) Vᵀ + c.
+
+    X (N, D), W (H, D), b (H,), V (K, H), c (K,).
+    """
+    return _relu(X @ W.T + b) @ V.T + c
 
 
 def forward_cases(rng: np.random.Generator, sizes=((3, 3, 3, 3), (1, 3, 2, 1), (5, 3, 2, 1), (4, 6, 5, 2))):
@@ -33,20 +171,22 @@ def _judge(case, got):
         got,
         _relu(X @ W.T + b) @ V.T + c,
         case,
-        what="Y",
+        what="F",
         mistakes={
-            "W is used transposed: with inputs as rows of X, the hidden layer is X @ W.T (row j of W holds the "
-            "weights into hidden unit j).": lambda: _relu(X @ W + b) @ V.T + c,
-            "V is used transposed: the output is H @ V.T.": lambda: _relu(X @ W.T + b) @ V + c,
-            "the activation g is missing: apply relu to X @ W.T + b before multiplying by V.": (
+            "W is used transposed: with inputs as rows of X, row n must be (W x^n + b)ᵀ = (x^n)ᵀ Wᵀ + bᵀ (row j "
+            "of W holds the weights into hidden unit j).": lambda: _relu(X @ W + b) @ V.T + c,
+            "V is used transposed: row n of the output is (V h^n)ᵀ = (h^n)ᵀ Vᵀ.": lambda: _relu(X @ W.T + b) @ V + c,
+            "the activation g is missing: apply relu to the hidden pre-activations before multiplying by V.": (
                 lambda: (X @ W.T + b) @ V.T + c
             ),
             "relu is applied to the output as well; the output here is the identity.": (
                 lambda: _relu(_relu(X @ W.T + b) @ V.T + c)
             ),
             "the bias b is added along the wrong axis: b has one entry per hidden unit, so it is added to "
-            "every row (X @ W.T + b broadcasts it that way).": lambda: _relu(X @ W.T + b[:, None]) @ V.T + c,
-            "the bias b is added after the activation: it belongs inside, relu(X @ W.T + b).": (
+            "every row (an (N, H) array plus a vector of length H broadcasts that way).": (
+                lambda: _relu(X @ W.T + b[:, None]) @ V.T + c
+            ),
+            "the bias b is added after the activation: it belongs inside, relu(W x + b).": (
                 lambda: (_relu(X @ W.T) + b) @ V.T + c
             ),
             "the bias b is missing.": lambda: _relu(X @ W.T) @ V.T + c,
@@ -64,10 +204,32 @@ def _fresh(rng):
 EXERCISES = [
     Exercise(
         number="1.1",
+        target="by_hand",
+        kind="value",
+        cases=lambda: [()],
+        fresh=lambda rng: [],
+        judge=_judge_hand,
+        passed="Exercise {number}: a, h and f are right.",
+        references=("course_utils.mlp.mlp_forward",),
+    ),
+    Exercise(
+        number="1.2",
+        target="output_function",
+        kind="value",
+        cases=lambda: [()],
+        fresh=lambda rng: [],
+        judge=_judge_output,
+        passed=f"Exercise {{number}}: all {len(OUTPUT_TASKS)} choices are right.",
+        references=("course_utils.exercises.nb01.OUTPUT_TASKS",),
+        all_or_nothing=True,
+    ),
+    Exercise(
+        number="1.3",
         target="forward_batch",
         cases=lambda: forward_cases(np.random.default_rng(11)),
         fresh=_fresh,
         judge=_judge,
         references=("course_utils.mlp.mlp_forward",),
-    )
+        fallback="course_utils.exercises.nb01.forward_batch",
+    ),
 ]

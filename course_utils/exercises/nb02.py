@@ -171,6 +171,7 @@ EXERCISES = [
         fresh=_fresh_gaussian,
         judge=_loss_judge(losses.gaussian_nll, _gaussian_mistakes()),
         passed=_PASSED,
+        fallback="course_utils.losses.gaussian_nll",
         references=("course_utils.losses.gaussian_nll",),
     ),
     Exercise(
@@ -180,6 +181,7 @@ EXERCISES = [
         fresh=_fresh_bernoulli,
         judge=_loss_judge(losses.bernoulli_nll, _bernoulli_mistakes(), unstable=lambda loss, grad: _UNSTABLE_BERNOULLI),
         passed=_PASSED,
+        fallback="course_utils.losses.bernoulli_nll",
         references=("course_utils.losses.bernoulli_nll",),
     ),
     Exercise(
@@ -189,6 +191,7 @@ EXERCISES = [
         fresh=_fresh_categorical,
         judge=_loss_judge(losses.categorical_nll, _categorical_mistakes(), unstable=_softmax_hint),
         passed=_PASSED,
+        fallback="course_utils.losses.categorical_nll",
         references=("course_utils.losses.categorical_nll", "course_utils.losses.log_softmax"),
     ),
 ]

@@ -1,4 +1,8 @@
-"""Exercise 3.1 (notebook 03, backpropagation): the gradients of the batched MLP, checked numerically."""
+"""Exercise 3.1 (notebook 03, backpropagation): the gradients of the batched MLP, checked numerically.
+
+The student derives the batched backward pass from the scalar chain rule; F = relu(X Wᵀ + b) Vᵀ + c is the
+batch of outputs (row n is f(xⁿ)) and dF = ∂L/∂F the upstream gradient, for L = Σₙ ℓₙ.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,13 @@ __all__ = ["EXERCISES", "reference_backward"]
 _NAMES = ("dW", "db", "dV", "dc")
 
 
-def reference_backward(X, W, b, V, c, dY):
-    """(dW, db, dV, dc) of sum(Y * dY) for Y = relu(X Wᵀ + b) Vᵀ + c."""
+def reference_backward(X, W, b, V, c, dF):
+    """The course's answer to 3.1 (its fallback): (dW, db, dV, dc) of sum(F * dF), F = relu(X Wᵀ + b) Vᵀ + c.
+
+    X (N, D), W (H, D), b (H,), V (K, H), c (K,), dF (N, K); each gradient has the shape of its parameter.
+    """
     _, cache = mlp_forward(X, {"W": W, "b": b, "V": V, "c": c}, g="relu", o="identity")
-    grads = mlp_backward(dY, cache)
+    grads = mlp_backward(dF, cache)
     return grads["W"], grads["b"], grads["V"], grads["c"]
 
 
@@ -34,35 +41,36 @@ def _fresh(rng):
     return _with_upstream(rng, forward_cases(rng, ((4, 4, 4, 4), (6, 3, 5, 2), (2, 5, 3, 3))))
 
 
-def _mistakes(X, W, b, V, c, dY):
+def _mistakes(X, W, b, V, c, dF):
     """name of the wrong gradient -> {likely mistake: wrong value}."""
     A = X @ W.T + b
     H = np.maximum(A, 0)
-    dH = dY @ V
+    dH = dF @ V
     dA = dH * (A > 0)
-    summed = "is averaged over the batch; it is a sum (the mean is already inside dY)."
+    summed = "is averaged over the batch; L = Σₙ ℓₙ, so it is a sum over n (any mean is already inside dF)."
     return {
         "dW": {
             "the ReLU derivative is missing: multiply dL/dh by 1[a > 0] before going through W.": dH.T @ X,
-            "dW is transposed: dL/dW = (dL/dA)ᵀ X has the shape (H, D) of W.": X.T @ dA,
+            "dW is transposed: dL/dW has the shape (H, D) of W, entry [j, i] for w_ij (input i → hidden unit j).": X.T
+            @ dA,
         },
         "db": {"db uses dL/dh without the ReLU derivative.": dH.sum(axis=0), f"db {summed}": dA.mean(axis=0)},
-        "dV": {"dV uses the pre-activation a instead of h = relu(a).": dY.T @ A, f"dV {summed}": dY.T @ H / len(X)},
-        "dc": {f"dc {summed}": dY.mean(axis=0)},
+        "dV": {"dV uses the pre-activation a instead of h = relu(a).": dF.T @ A, f"dV {summed}": dF.T @ H / len(X)},
+        "dc": {f"dc {summed}": dF.mean(axis=0)},
     }
 
 
-def _numeric(X, params, name, dY):
+def _numeric(X, params, name, dF):
     perturbed = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
 
     def scalar(_):
-        return np.sum(mlp_forward(X, perturbed, g="relu", o="identity")[0] * dY)
+        return np.sum(mlp_forward(X, perturbed, g="relu", o="identity")[0] * dF)
 
     return numerical_gradient(scalar, perturbed[name])
 
 
 def _judge(case, got):
-    X, W, b, V, c, dY = case
+    X, W, b, V, c, dF = case
     if got is None:
         return "your function returned None. Did you forget the `return` statement?"
     if not isinstance(got, (tuple, list)) or len(got) != 4:
@@ -78,7 +86,7 @@ def _judge(case, got):
                 f"{name} has shape {array.shape}, but {name[1:]} has shape {target.shape}: a gradient always has "
                 "the shape of what it differentiates."
             )
-        numeric = _numeric(X, params, name[1:], dY)  # the gradient check itself
+        numeric = _numeric(X, params, name[1:], dF)  # the gradient check itself
         error = rel_error(array, numeric)
         if not error < 1e-6:
             hint = next(
@@ -104,6 +112,7 @@ EXERCISES = [
         fresh=_fresh,
         judge=_judge,
         passed="Exercise 3.1: dW, db, dV and dc pass the gradient check on all {n} cases.",
-        references=("course_utils.mlp.mlp_backward", "course_utils.exercises.nb03.reference_backward"),
+        references=("course_utils.mlp.mlp_backward",),
+        fallback="course_utils.exercises.nb03.reference_backward",
     )
 ]

@@ -1,0 +1,131 @@
+"""Notebook 02's new exercise 2.4 (the MAP objective); 2.1-2.3 are covered in tests/test_checks.py."""
+
+import numpy as np
+import pytest
+
+from course_utils.checks import ExerciseFailure, check_map_objective
+from course_utils.exercises import get, nb02b
+from course_utils.exercises.core import check
+
+
+def _weights_sq(p, names=("W", "V")):
+    return sum(np.sum(p[k] ** 2) for k in names)
+
+
+def _weights_abs(p, names=("W", "V")):
+    return sum(np.sum(np.abs(p[k])) for k in names)
+
+
+def right(losses, params, lam, penalty="L2"):
+    omega = 0.5 * _weights_sq(params) if penalty == "L2" else _weights_abs(params)
+    return np.sum(losses) + lam * omega
+
+
+def _with(omega_l2, omega_l1, data=np.sum):
+    def answer(losses, params, lam, penalty="L2"):
+        return data(losses) + lam * (omega_l2(params) if penalty == "L2" else omega_l1(params))
+
+    return answer
+
+
+def test_map_objective_right_and_fallback(capsys):
+    check_map_objective(right)
+    check_map_objective(nb02b.map_objective)
+    assert capsys.readouterr().out.count("Exercise 2.4: all 3 checks passed.") == 2
+
+
+ALL = ("W", "b", "V", "c")
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (_with(lambda p: 0.5 * _weights_sq(p, ALL), lambda p: _weights_abs(p, ALL)), "on the biases too"),
+        (_with(lambda p: 0.5 * _weights_sq(p), _weights_abs, data=np.mean), "mean of the losses"),
+        (_with(_weights_sq, _weights_abs), "the ½ is missing"),
+        (_with(lambda p: 0.5 * _weights_sq(p), lambda p: 0.5 * _weights_abs(p)), "L1 penalty has no ½"),
+        (_with(_weights_abs, lambda p: 0.5 * _weights_sq(p)), "this is the L1 penalty"),
+        (_with(lambda p: 0.5 * _weights_sq(p, ("W",)), lambda p: _weights_abs(p, ("W",))), "only W is penalised"),
+        (_with(lambda p: 0.5 * _weights_sq(p, ("V",)), lambda p: _weights_abs(p, ("V",))), "only V is penalised"),
+        (_with(lambda p: np.sqrt(_weights_sq(p)), _weights_abs), "norm"),
+        (
+            lambda losses, params, lam, penalty: np.sum(losses) + right(losses, params, 1.0, penalty) - np.sum(losses),
+            "λ is missing",
+        ),
+        (lambda losses, params, lam, penalty: None, "returned None"),
+        (lambda losses, params, lam, penalty: [right(losses, params, lam, penalty)] * 2, r"shape \(2,\)"),
+    ],
+)
+def test_map_objective_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_map_objective(wrong)
+
+
+def test_map_objective_fallback_when_unsolved(capsys):
+    namespace = {}
+
+    def unsolved(losses, params, lam, penalty="L2"):
+        raise NotImplementedError("Exercise 2.4")
+
+    with pytest.raises(NotImplementedError):
+        check(get("2.4"), unsolved, namespace)
+    assert namespace["map_objective"] is nb02b.map_objective
+    assert "until yours passes 2.4" in capsys.readouterr().out
+
+
+def test_fresh_cases_differ_and_the_fallback_rejects_a_bad_penalty():
+    exercise = get("2.4")
+    fresh = exercise.fresh(np.random.default_rng(5))
+    assert {case[3] for case in fresh} == {"L1", "L2"}
+    assert all(exercise.judge(case, nb02b.map_objective(*case)) is None for case in fresh)
+    with pytest.raises(ValueError, match="'L3'"):
+        nb02b.map_objective(np.ones(2), {"W": np.ones(1), "V": np.ones(1)}, 1.0, "L3")
+
+
+# --- 2.1-2.3: the three NLLs ------------------------------------------------------------------------
+
+from course_utils import losses  # noqa: E402
+from course_utils.checks import check_bernoulli_nll, check_categorical_nll, check_gaussian_nll  # noqa: E402
+from course_utils.exercises import nb02  # noqa: E402
+
+LOSSES = {
+    "2.1": (check_gaussian_nll, losses.gaussian_nll, nb02._gaussian_mistakes),
+    "2.2": (check_bernoulli_nll, losses.bernoulli_nll, nb02._bernoulli_mistakes),
+    "2.3": (check_categorical_nll, losses.categorical_nll, nb02._categorical_mistakes),
+}
+
+
+@pytest.mark.parametrize("number", list(LOSSES))
+def test_loss_right_and_fallback(number, capsys):
+    checker, reference, _ = LOSSES[number]
+    checker(reference)
+    assert f"Exercise {number}: all 4 checks passed" in capsys.readouterr().out
+    namespace = {}
+
+    def unsolved(*args):
+        raise NotImplementedError(number)
+
+    with pytest.raises(NotImplementedError):
+        check(get(number), unsolved, namespace)
+    assert namespace[get(number).target] is reference
+    assert f"until yours passes {number}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("number", "sentence"),
+    [(number, sentence) for number, (_, _, mistakes) in LOSSES.items() for sentence in mistakes()],
+)
+def test_loss_mistake_is_named(number, sentence):
+    checker, _, mistakes = LOSSES[number]
+    with pytest.raises(ExerciseFailure) as info:
+        checker(mistakes()[sentence])
+    assert sentence in str(info.value)
+
+
+@pytest.mark.parametrize("number", list(LOSSES))
+def test_loss_none_and_single_value_are_explained(number):
+    checker, reference, _ = LOSSES[number]
+    with pytest.raises(ExerciseFailure, match="returned None"):
+        checker(lambda *args: None)
+    with pytest.raises(ExerciseFailure, match="return a pair"):
+        checker(lambda *args: reference(*args)[0])

@@ -1,0 +1,174 @@
+"""Notebook 03's exercises: 3.1 (the batched backward pass) and 3.2 (central differences, by the student)."""
+
+import numpy as np
+import pytest
+
+from course_utils.checks import ExerciseFailure, check_backward, check_numerical_gradient
+from course_utils.exercises import get, nb03b
+from course_utils.exercises.core import check
+from course_utils.exercises.nb03 import reference_backward
+
+
+def test_backward_right_and_fallback(capsys):
+    check_backward(reference_backward)
+    assert "pass the gradient check on all 4 cases" in capsys.readouterr().out
+    namespace = {}
+
+    def unsolved(X, W, b, V, c, dF):
+        raise NotImplementedError("Exercise 3.1")
+
+    with pytest.raises(NotImplementedError):
+        check(get("3.1"), unsolved, namespace)
+    assert namespace["backward"] is reference_backward
+    assert "until yours passes 3.1" in capsys.readouterr().out
+
+
+def _backward_with(change):
+    def backward(X, W, b, V, c, dF):
+        return change(X, W, b, V, c, dF, *reference_backward(X, W, b, V, c, dF))
+
+    return backward
+
+
+@pytest.mark.parametrize(
+    ("change", "hint"),
+    [
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: ((dF @ V).T @ X, db, dV, dc), "ReLU derivative is missing"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db / len(X), dV, dc), "db is averaged"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db, dV / len(X), dc), "dV is averaged"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db, dV, dc / len(X)), "dc is averaged"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db, dF.T @ (X @ W.T + b), dc), "pre-activation"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW.T, db, dV, dc), "dW is transposed|dW has shape"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db, dV), "four gradients"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: None, "returned None"),
+    ],
+)
+def test_backward_mistakes(change, hint):
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_backward(_backward_with(change))
+
+
+def central(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + eps
+        plus = f(x)
+        x[index] = original - eps
+        minus = f(x)
+        x[index] = original
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def test_numerical_gradient_right_and_fallback(capsys):
+    check_numerical_gradient(central)
+    check_numerical_gradient(nb03b.numerical_gradient)
+    assert capsys.readouterr().out.count("Exercise 3.2: your central differences agree on all 4 cases.") == 2
+
+
+def test_numerical_gradient_with_copies_is_right_too(capsys):
+    def with_copies(f, x, eps=1e-6):
+        grad = np.zeros(x.shape)
+        for index in np.ndindex(x.shape):
+            step = np.zeros(x.shape)
+            step[index] = eps
+            grad[index] = (f(x + step) - f(x - step)) / (2 * eps)
+        return grad
+
+    check_numerical_gradient(with_copies)
+    assert "agree on all 4 cases" in capsys.readouterr().out
+
+
+def one_sided(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        base = f(x)
+        x[index] = original + eps
+        grad[index] = (f(x) - base) / eps
+        x[index] = original
+    return grad
+
+
+def over_eps(f, x, eps=1e-6):
+    return 2 * central(f, x, eps)
+
+
+def not_restored(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        x[index] += eps
+        plus = f(x)
+        x[index] -= 2 * eps
+        grad[index] = (plus - f(x)) / (2 * eps)
+    return grad
+
+
+def all_at_once(f, x, eps=1e-6):
+    return np.full(x.shape, (f(x + eps) - f(x - eps)) / (2 * eps))
+
+
+def fixed_step(f, x, eps=1e-6):
+    return central(f, x, 1e-6)
+
+
+def flattened(f, x, eps=1e-6):
+    return central(f, x, eps).reshape(-1)
+
+
+def first_axis_only(f, x, eps=1e-6):
+    grad = np.zeros(len(x))
+    for i in range(len(x)):
+        step = np.zeros(x.shape)
+        step[i] = eps
+        grad[i] = np.sum((f(x + step) - f(x - step)) / (2 * eps))
+    return grad
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (one_sided, "one-sided difference"),
+        (over_eps, "divided by eps"),
+        (not_restored, "not restored"),
+        (all_at_once, "moved at once"),
+        (fixed_step, "is not used"),
+        (flattened, "flattened"),
+        (first_axis_only, "one entry per entry of x"),
+        (lambda f, x, eps=1e-6: None, "returned None"),
+        (lambda f, x, eps=1e-6: "grad", "not a string"),
+    ],
+)
+def test_numerical_gradient_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_numerical_gradient(wrong)
+
+
+def test_numerical_gradient_that_changes_x_is_told_so():
+    def right_but_leaves_x_shifted(f, x, eps=1e-6):
+        grad = central(f, x, eps)
+        x += 1.0
+        return grad
+
+    with pytest.raises(ExerciseFailure, match="changed its input in place"):
+        check_numerical_gradient(right_but_leaves_x_shifted)
+
+
+def test_numerical_gradient_fallback_when_unsolved(capsys):
+    namespace = {}
+
+    def unsolved(f, x, eps=1e-6):
+        raise NotImplementedError("Exercise 3.2")
+
+    with pytest.raises(NotImplementedError):
+        check(get("3.2"), unsolved, namespace)
+    assert namespace["numerical_gradient"] is nb03b.numerical_gradient
+    assert "until yours passes 3.2" in capsys.readouterr().out
+
+
+def test_numerical_gradient_fresh_cases_accept_the_answer():
+    exercise = get("3.2")
+    for case in exercise.fresh(np.random.default_rng(1)):
+        x = case[1].copy()
+        assert exercise.judge(case, central(nb03b.TEST_FUNCTIONS[case[0]], x, case[2])) is None

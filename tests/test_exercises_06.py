@@ -37,6 +37,7 @@ def test_output_size_accepts_the_right_answer(capsys):
         (lambda W, F, P, S: _size(W, F, P, S, pad=1), "padding is counted once"),
         (lambda W, F, P, S: _size(W, F, P, 1) if (W - F + 2 * P) % S == 0 else _size(W, F, P, S), "stride is left"),
         (lambda W, F, P, S: _size(W, F, P, S) - 1, r"\+ 1 is missing"),
+        (lambda W, F, P, S: _size(W, F, P, S) if F < W + 2 * P else _size(W, W + 2 * P + 1, P, S), "exactly as wide"),
     ],
 )
 def test_output_size_names_the_mistake(wrong, hint):
@@ -82,6 +83,11 @@ def test_conv_forward_accepts_the_right_answer_and_its_fallback(capsys):
         (lambda x, w, b, s, p: conv_reference(x, w, b, 1, p), "stride is ignored"),
         (lambda x, w, b, s, p: conv_reference(x, w[:, :, ::-1, ::-1], b, s, p), "flipped"),
         (lambda x, w, b, s, p: None, "returned None"),
+        (lambda x, w, b, s, p: conv_reference(x, w, b, s, p)[..., : conv_reference(x, w, b, s, p).shape[2]], "H_out"),
+        (lambda x, w, b, s, p: np.maximum(conv_reference(x, w, b, s, p), 0), "ReLU is applied"),
+        (lambda x, w, b, s, p: conv_reference(x, w, x.shape[1] * b, s, p), "once per channel"),
+        (lambda x, w, b, s, p: conv_reference(x, w, b, s, p).transpose(0, 1, 3, 2), "rows and columns are swapped"),
+        (lambda x, w, b, s, p: (conv_reference(x, w, b, s, p), {"x": x}), r"return `out` alone"),
     ],
 )
 def test_conv_forward_names_the_mistake(wrong, hint):
@@ -154,6 +160,10 @@ def _padded_dx(dout, x, w, b, s, p):
         (_loops(crop="start"), "cropped on one side"),
         (_loops(crop="end"), "cropped on one side"),
         (_loops(step=1), "stride is ignored"),
+        (_loops(dx_assign=True), r"use \+= instead of ="),
+        (_with(2, lambda d, *_: d.sum(axis=(0, 2, 3)) / len(d)), "db is averaged over the batch"),
+        (lambda d, x, w, b, s, p: (lambda g: (g[1], g[0], g[2]))(_backward(d, x, w, b, s, p)), r"order \(dx, dw"),
+        (_with(0, lambda d, x, w, b, s, p: _padded_dx(d, x, w, b, s, p)[:, :, p:-p, p:-p]), "EMPTY when p = 0"),
     ],
 )
 def test_conv_backward_names_the_mistake(wrong, hint):

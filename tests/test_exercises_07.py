@@ -58,6 +58,9 @@ FORWARD_MISTAKES = [
     (_stride_one, {}, "stride is ignored"),
     (None, {"step": 1}, r"starts at \(i, j\)"),
     (None, {"mix_channels": True}, "channels are mixed"),
+    (lambda op: lambda x, size, stride: pool_loops(x, size, size, op), {}, "as if the stride were the window size"),
+    (lambda op: _mistake("mean" if op == "max" else "max"), {}, "each window's (mean|max) is computed"),
+    (lambda op: lambda x, size, stride: (pool_loops(x, size, stride, op), None), {}, r"return `out` alone"),
 ]
 
 
@@ -105,11 +108,24 @@ def test_forward_explains_what_came_back(checker, returned, message):
 
 @pytest.mark.parametrize(
     ("mode", "hint"),
-    [("assign", "SUM of their"), ("all_ties", "every tied maximum"), ("last", "last maximum"), ("spread", "mean")],
+    [
+        ("assign", "SUM of their"),
+        ("all_ties", "every tied maximum"),
+        ("last", "last maximum"),
+        ("spread", "mean"),
+        ("copy", "copied to every input"),
+        ("local", "its local derivative"),
+    ],
 )
 def test_maxpool_backward_names_the_mistake(mode, hint):
     with pytest.raises(ExerciseFailure, match=hint):
         check_maxpool_backward(lambda d, x, s, t: maxpool_backward_loops(d, x, s, t, mode))
+
+
+def test_maxpool_backward_names_a_returned_tuple_without_printing_it():
+    with pytest.raises(ExerciseFailure, match=r"return `dx` alone") as info:
+        check_maxpool_backward(lambda d, x, s, t: (_backward(d, x, s, t), {"x": x}))
+    assert "[[" not in str(info.value) and len(str(info.value)) < 500
 
 
 @pytest.mark.parametrize(("returned", "message"), [(None, "returned None"), ("dout", "shape")])

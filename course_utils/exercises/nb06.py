@@ -11,7 +11,7 @@ import numpy as np
 
 from course_utils.exercises.core import Exercise, Raised, as_array, compare, describe
 
-__all__ = ["EXERCISES", "conv_reference", "size_outcomes"]
+__all__ = ["EXERCISES", "conv_reference", "size_outcomes", "not_one_array"]
 
 RAISES = "raises ValueError"
 
@@ -20,9 +20,11 @@ def _fits(W, F, P, S) -> bool:
     return F <= W + 2 * P and (W - F + 2 * P) % S == 0
 
 
-def _size(W, F, P, S, *, pad=2, check=True, floor=True, stride=True, plus_one=True):
-    """W_out by the rule, or RAISES; the keywords give the typical mistakes (pad: how many P are counted)."""
-    if check and not (F <= W + pad * P and (W - F + pad * P) % S == 0):
+def _size(W, F, P, S, *, pad=2, check=True, floor=True, stride=True, plus_one=True, exact_fit=True):
+    """W_out by the rule, or RAISES; the keywords give the typical mistakes (pad: how many P are counted;
+    exact_fit=False refuses a filter exactly as wide as the padded input)."""
+    too_wide = F > W + pad * P if exact_fit else F >= W + pad * P
+    if check and (too_wide or (W - F + pad * P) % S):
         return RAISES
     span = W - F + pad * P
     steps = span if not stride else (span // S if floor else span / S)
@@ -38,6 +40,8 @@ _SIZE_MISTAKES = {
     "number of steps, and a W_out ≤ 0 that it fits nowhere. Raise ValueError in those cases.": (
         lambda *c: _size(*c, check=False, floor=False)
     ),
+    "a filter exactly as wide as the padded input (F = W + 2P) is refused, but it fits once: W_out = 1. "
+    "Refuse only F > W + 2P.": lambda *c: _size(*c, exact_fit=False),
     "the padding is left out (of W_out and of the test whether the filter fits): the filter slides over "
     "the padded input, W + 2P wide.": lambda *c: _size(*c, pad=0),
     "the padding is counted once; it is added on both sides, so the padded input is W + 2P wide.": (
@@ -175,9 +179,33 @@ def _padded_one_side(x, w, b, stride, pad, before):
     return _loops(np.pad(x, ((0, 0), (0, 0), *width)), w, b, stride, *expected.shape[2:])
 
 
+def not_one_array(got, expected_shape, name):
+    """The message for a tuple or list that is not one array (e.g. (out, cache), as the course's layers return),
+    naming the shapes of its items instead of printing them; None for anything else."""
+    if not isinstance(got, (tuple, list)) or not got or not isinstance(as_array(got), str):
+        return None
+    items = ", ".join(
+        f"shape {a.shape}" if not isinstance(a := as_array(item), str) else type(item).__name__ for item in got[:4]
+    )
+    first = as_array(got[0])
+    which = (
+        f" Its first item has the right shape: return `{name}` alone (the course's layers return (out, cache); "
+        "this exercise asks for the array only)."
+        if not isinstance(first, str) and first.shape == tuple(expected_shape)
+        else ""
+    )
+    return (
+        f"your function returned a {type(got).__name__} of {len(got)} items ({items}), expected one array of "
+        f"shape {tuple(expected_shape)}.{which}"
+    )
+
+
 def _judge_conv(case, got):
     x, w, b, s, p = case
     size = ((x.shape[2] - w.shape[2] + 2 * p) // s + 1, (x.shape[3] - w.shape[3] + 2 * p) // s + 1)
+    tuple_message = not_one_array(got, (x.shape[0], w.shape[0], *size), "out")
+    if tuple_message:
+        return tuple_message
     array = as_array(got, "your conv_forward")
     if not isinstance(array, str) and array.ndim == 5:
         return (
@@ -213,6 +241,15 @@ def _judge_conv(case, got):
             "the filter is flipped (that is the mathematicians' convolution); CNN layers slide the filter as it "
             "is (cross-correlation).": lambda: conv_reference(x, w[:, :, ::-1, ::-1], b, s, p),
             "the padding is ignored.": lambda: conv_reference(x, w, b, s, 0),
+            "the output width is computed from the height (H_out twice): the input need not be square; "
+            "W_out comes from the width W.": lambda: conv_reference(*case)[:, :, :, : size[0]],
+            "a ReLU is applied: this layer's output is w·x + b itself; the activation is a separate step.": (
+                lambda: np.maximum(conv_reference(*case), 0)
+            ),
+            "the bias is added once per channel (C times): add b[k] once to each output value, after summing "
+            "over the channels.": lambda: conv_reference(x, w, x.shape[1] * b, s, p),
+            "rows and columns are swapped: output (i, j) is the window at row S·i (down) and column S·j "
+            "(across).": lambda: conv_reference(*case).transpose(0, 1, 3, 2),
         },
         rtol=1e-6,
         atol=1e-8,

@@ -21,13 +21,16 @@ def conv_backward_reference(dout, x, w, b, stride=1, pad=0):
     return conv2d_backward(dout, cache)
 
 
-def conv_backward_loops(dout, x, w, stride=1, pad=0, *, flip=False, step=None, dw_images="all", crop="both"):
+def conv_backward_loops(
+    dout, x, w, stride=1, pad=0, *, flip=False, step=None, dw_images="all", crop="both", dx_assign=False
+):
     """The backward pass as loops over the outputs; the keywords give the typical mistakes.
 
     flip: the filter is flipped spatially in dx; step: the window of output (i, j) starts at
     (step·i, step·j) (the stride, unless a mistake ignores it); dw_images: "all" (the sum over the
     batch), "last" (each image overwrites dw) or "mean"; crop: "both" (P rows and columns off each
-    side), "none" (the padded dx), "start" / "end" (all 2P off one side).
+    side), "none" (the padded dx), "start" / "end" (all 2P off one side); dx_assign: each window's
+    contribution to dx overwrites the overlapping ones instead of adding to them.
     """
     x, w, dout = (np.asarray(a, dtype=np.float64) for a in (x, w, dout))
     step = stride if step is None else step
@@ -41,7 +44,11 @@ def conv_backward_loops(dout, x, w, stride=1, pad=0, *, flip=False, step=None, d
             for j in range(dout.shape[3]):
                 rows, cols = slice(i * step, i * step + f), slice(j * step, j * step + f)
                 g = dout[n, :, i, j][:, None, None, None]  # (K, 1, 1, 1)
-                dx_pad[n, :, rows, cols] += np.sum(g * w_dx, axis=0)
+                contribution = np.sum(g * w_dx, axis=0)
+                if dx_assign:
+                    dx_pad[n, :, rows, cols] = contribution
+                else:
+                    dx_pad[n, :, rows, cols] += contribution
                 dw_n += g * x_pad[n, None, :, rows, cols]
         dw = dw_n if dw_images == "last" else dw + dw_n
     if dw_images == "mean":
@@ -53,15 +60,17 @@ def conv_backward_loops(dout, x, w, stride=1, pad=0, *, flip=False, step=None, d
 
 
 _DX_MISTAKES = {
-    "dx pairs each pixel with the mirrored filter weight: x[n, c, r, s] collects dout[n, k, i, j] times the "
-    "weight that multiplied it in the forward pass (written as a full correlation of dout that is the flipped "
-    "filter; written as loops over the outputs, the filter as it is).": {"flip": True},
+    "dx uses the flipped filter: in loops over the outputs, x[n, c, r, s] collects dout[n, k, i, j] times the "
+    "weight that multiplied it in the forward pass, the filter as it is (the flip belongs only to writing dx "
+    "as one full correlation of dout).": {"flip": True},
     "dx is cropped on one side (the first 2P rows and columns removed): the padding is P on EACH side, so "
     "crop P from the start and P from the end.": {"crop": "start"},
     "dx is cropped on one side (the last 2P rows and columns removed): the padding is P on EACH side, so "
     "crop P from the start and P from the end.": {"crop": "end"},
     "the stride is ignored: output (i, j) came from the window starting at (S·i, S·j), and its gradient goes "
     "back there.": {"step": 1},
+    "where windows overlap, a pixel keeps only the last window's contribution to dx: it was used by every "
+    "window that covers it, so its gradient is the SUM (use += instead of =).": {"dx_assign": True},
 }
 _DW_MISTAKES = {
     "dw holds only the last image: a filter is used on every image of the batch, so its gradient is the SUM "
@@ -84,6 +93,13 @@ def _judge(case, got):
     for array in shapes.values():
         if isinstance(array, str):
             return array.replace(" returned", " is")
+    if shapes["dx"].shape == w.shape and shapes["dw"].shape == x.shape and x.shape != w.shape:
+        return f"dx has w's shape {w.shape} and dw has x's shape {x.shape}: return the tuple in the order (dx, dw, db)."
+    if pad == 0 and shapes["dx"].shape[2:] == (0, 0) and shapes["dx"].ndim == 4:
+        return (
+            f"for pad = 0, dx has shape {shapes['dx'].shape}, expected {x.shape}: a crop written "
+            "dx_pad[:, :, p:-p, p:-p] is EMPTY when p = 0 (-0 is 0). Crop with dx_pad[:, :, p:p + H, p:p + W]."
+        )
     if shapes["dx"].shape == (n, c, h + 2 * pad, wd + 2 * pad) and pad:
         return (
             f"dx has shape {shapes['dx'].shape}, the shape of the PADDED input; x is {x.shape}. The padding zeros "
@@ -113,6 +129,9 @@ def _judge(case, got):
         ),
         "db holds only the last image: b is added in every image of the batch, so db sums over the images "
         "too (add, do not overwrite).": dout[-1].sum(axis=(1, 2)),
+        "db is averaged over the batch; the loss sums over the batch, so db sums over the images too.": (
+            dout.sum(axis=(0, 2, 3)) / dout.shape[0]
+        ),
     }
     for name, index, mistakes in (("dx", 0, _DX_MISTAKES), ("dw", 1, _DW_MISTAKES)):
         message = compare(

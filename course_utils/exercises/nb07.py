@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.exercises.core import Exercise, compare
+from course_utils.exercises.nb06 import not_one_array
 
 __all__ = [
     "EXERCISES",
@@ -85,6 +86,15 @@ def _forward_mistakes(x, size, stride, op):
             lambda: pool_loops(x, size, stride, op, n_out=(right[0], right[0]))
         ),
     }
+    other = "mean" if op == "max" else "max"
+    mistakes = {
+        f"each window's {other} is computed: {op} pooling keeps the window's {op}.": (
+            lambda: pool_loops(x, size, stride, other)
+        ),
+        "the windows start every F pixels, as if the stride were the window size: with stride S window (i, j) "
+        "starts at (S·i, S·j), and there are (H − F)/S + 1 of them down.": lambda: pool_loops(x, size, size, op),
+        **mistakes,
+    }
     if op == "mean":
         mistakes = {
             f"the mean divides by F = {size}; a window holds F·F = {size * size} numbers.": (
@@ -103,6 +113,10 @@ def _forward_mistakes(x, size, stride, op):
 def _judge_forward(op):
     def judge(case, got):
         x, size, stride = case
+        expected = pool_loops(x, size, stride, op)
+        message = not_one_array(got, expected.shape, "out")
+        if message:
+            return message
         return compare(
             got,
             pool_loops(x, size, stride, op),
@@ -134,7 +148,8 @@ def maxpool_backward_loops(dout, x, size, stride, mode="first"):
 
     first: the first maximum in row-major order gets dout, overlaps add up (the right answer);
     assign: overlaps overwrite instead of adding; all_ties: every tied maximum gets dout;
-    last: the last tied maximum gets it; spread: dout/size² to every input, like mean pooling.
+    last: the last tied maximum gets it; spread: dout/size² to every input, like mean pooling;
+    copy: dout to every input of the window; local: the arg-max gets 1 (dout left out).
     """
     x = np.asarray(x, dtype=np.float64)
     dx = np.zeros_like(x)
@@ -145,14 +160,15 @@ def maxpool_backward_loops(dout, x, size, stride, mode="first"):
                 for j in range(out_w):
                     rows, cols = slice(i * stride, i * stride + size), slice(j * stride, j * stride + size)
                     window, g = x[n, c, rows, cols], dout[n, c, i, j]
-                    if mode == "spread":
-                        dx[n, c, rows, cols] += g / size**2
+                    if mode in ("spread", "copy"):
+                        dx[n, c, rows, cols] += g / size**2 if mode == "spread" else g
                     elif mode == "all_ties":
                         dx[n, c, rows, cols] += g * (window == window.max())
                     else:
                         flat = window.ravel()
                         k = flat.size - 1 - np.argmax(flat[::-1]) if mode == "last" else np.argmax(flat)
                         r, q = i * stride + k // size, j * stride + k % size
+                        g = 1.0 if mode == "local" else g
                         dx[n, c, r, q] = g if mode == "assign" else dx[n, c, r, q] + g
     return dx
 
@@ -165,10 +181,17 @@ _MISTAKES = {
     "last": "ties go to the last maximum; the rule is the first in row-major order (np.argmax on the flattened "
     "window), as PyTorch does.",
     "spread": "the gradient is spread over the window like mean pooling; max pooling sends all of it to the maximum.",
+    "copy": "dout is copied to every input of the window; only the maximum passed its value on, so only it gets "
+    "the gradient; the others get 0.",
+    "local": "the maximum gets 1, its local derivative; the chain rule multiplies that by the gradient arriving "
+    "from above: the maximum gets dout[n, c, i, j].",
 }
 
 
 def _judge(case, got):
+    message = not_one_array(got, case[1].shape, "dx")
+    if message:
+        return message
     return compare(
         got,
         maxpool_backward_loops(*case),

@@ -88,6 +88,7 @@ def test_conv_forward_accepts_the_right_answer_and_its_fallback(capsys):
         (lambda x, w, b, s, p: conv_reference(x, w, x.shape[1] * b, s, p), "once per channel"),
         (lambda x, w, b, s, p: conv_reference(x, w, b, s, p).transpose(0, 1, 3, 2), "rows and columns are swapped"),
         (lambda x, w, b, s, p: (conv_reference(x, w, b, s, p), {"x": x}), r"return `out` alone"),
+        (lambda x, w, b, s, p: conv_reference(x, w, b, s, p).astype(np.float32), "dtype float32"),
     ],
 )
 def test_conv_forward_names_the_mistake(wrong, hint):
@@ -164,6 +165,7 @@ def _padded_dx(dout, x, w, b, s, p):
         (_with(2, lambda d, *_: d.sum(axis=(0, 2, 3)) / len(d)), "db is averaged over the batch"),
         (lambda d, x, w, b, s, p: (lambda g: (g[1], g[0], g[2]))(_backward(d, x, w, b, s, p)), r"order \(dx, dw"),
         (_with(0, lambda d, x, w, b, s, p: _padded_dx(d, x, w, b, s, p)[:, :, p:-p, p:-p]), "EMPTY when p = 0"),
+        (_with(1, lambda d, x, w, b, s, p: _backward(d, x, w, b, s, p)[1].astype(np.float32)), "dw has dtype float32"),
     ],
 )
 def test_conv_backward_names_the_mistake(wrong, hint):

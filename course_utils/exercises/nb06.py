@@ -10,8 +10,9 @@ import re
 import numpy as np
 
 from course_utils.exercises.core import Exercise, Raised, as_array, compare, describe
+from course_utils.exercises.nb06b import low_precision, not_one_array
 
-__all__ = ["EXERCISES", "conv_reference", "size_outcomes", "not_one_array"]
+__all__ = ["EXERCISES", "conv_reference", "size_outcomes"]
 
 RAISES = "raises ValueError"
 
@@ -179,33 +180,12 @@ def _padded_one_side(x, w, b, stride, pad, before):
     return _loops(np.pad(x, ((0, 0), (0, 0), *width)), w, b, stride, *expected.shape[2:])
 
 
-def not_one_array(got, expected_shape, name):
-    """The message for a tuple or list that is not one array (e.g. (out, cache), as the course's layers return),
-    naming the shapes of its items instead of printing them; None for anything else."""
-    if not isinstance(got, (tuple, list)) or not got or not isinstance(as_array(got), str):
-        return None
-    items = ", ".join(
-        f"shape {a.shape}" if not isinstance(a := as_array(item), str) else type(item).__name__ for item in got[:4]
-    )
-    first = as_array(got[0])
-    which = (
-        f" Its first item has the right shape: return `{name}` alone (the course's layers return (out, cache); "
-        "this exercise asks for the array only)."
-        if not isinstance(first, str) and first.shape == tuple(expected_shape)
-        else ""
-    )
-    return (
-        f"your function returned a {type(got).__name__} of {len(got)} items ({items}), expected one array of "
-        f"shape {tuple(expected_shape)}.{which}"
-    )
-
-
 def _judge_conv(case, got):
     x, w, b, s, p = case
     size = ((x.shape[2] - w.shape[2] + 2 * p) // s + 1, (x.shape[3] - w.shape[3] + 2 * p) // s + 1)
-    tuple_message = not_one_array(got, (x.shape[0], w.shape[0], *size), "out")
-    if tuple_message:
-        return tuple_message
+    message = not_one_array(got, (x.shape[0], w.shape[0], *size), "out") or low_precision(got, "the output")
+    if message:
+        return message
     array = as_array(got, "your conv_forward")
     if not isinstance(array, str) and array.ndim == 5:
         return (

@@ -1,12 +1,48 @@
-"""Exercise 6.3 (notebook 06, convolution): the backward pass of a convolution layer, dx, dw and db."""
+"""Exercise 6.3 (notebook 06, convolution): the backward pass of a convolution layer, dx, dw and db.
+
+Also the two return checks 6.2, 6.3 and 7.1-7.3 share: a tuple instead of one array, float32 instead of float64.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_utils.exercises.core import Exercise, as_array, compare, describe
+from course_utils.exercises.core import Exercise, Tensor, as_array, compare, describe
 
-__all__ = ["EXERCISES", "conv_backward_reference", "conv_backward_loops"]
+__all__ = ["EXERCISES", "conv_backward_reference", "conv_backward_loops", "not_one_array", "low_precision"]
+
+
+def not_one_array(got, expected_shape, name):
+    """The message for a tuple or list that is not one array (e.g. (out, cache), as the course's layers return),
+    naming the shapes of its items instead of printing them; None for anything else."""
+    if not isinstance(got, (tuple, list)) or not got or not isinstance(as_array(got), str):
+        return None
+    items = ", ".join(
+        f"shape {a.shape}" if not isinstance(a := as_array(item), str) else type(item).__name__ for item in got[:4]
+    )
+    first = as_array(got[0])
+    which = (
+        f" Its first item has the right shape: return `{name}` alone (the course's layers return (out, cache); "
+        "this exercise asks for the array only)."
+        if not isinstance(first, str) and first.shape == tuple(expected_shape)
+        else ""
+    )
+    return (
+        f"your function returned a {type(got).__name__} of {len(got)} items ({items}), expected one array of "
+        f"shape {tuple(expected_shape)}.{which}"
+    )
+
+
+def low_precision(got, name):
+    """The message for a float32 (or float16) array where the float64 inputs ask for float64, else None."""
+    raw = got.array if isinstance(got, Tensor) else got
+    if isinstance(raw, np.ndarray) and raw.dtype.kind == "f" and raw.dtype.itemsize < 8:
+        return (
+            f"{name} has dtype {raw.dtype}, but the inputs are float64: {raw.dtype} keeps only about "
+            f"{np.finfo(raw.dtype).precision} digits, too few for the numerical gradient check in the notebook. "
+            "Keep the inputs' precision (np.zeros makes float64 unless told otherwise)."
+        )
+    return None
 
 
 def conv_backward_reference(dout, x, w, b, stride=1, pad=0):
@@ -93,6 +129,9 @@ def _judge(case, got):
     for array in shapes.values():
         if isinstance(array, str):
             return array.replace(" returned", " is")
+    for name, value in zip(("dx", "dw", "db"), got, strict=True):
+        if low_precision(value, name):
+            return low_precision(value, name)
     if shapes["dx"].shape == w.shape and shapes["dw"].shape == x.shape and x.shape != w.shape:
         return f"dx has w's shape {w.shape} and dw has x's shape {x.shape}: return the tuple in the order (dx, dw, db)."
     if pad == 0 and shapes["dx"].shape[2:] == (0, 0) and shapes["dx"].ndim == 4:

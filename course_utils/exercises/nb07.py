@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.exercises.core import Exercise, compare
-from course_utils.exercises.nb06 import not_one_array
+from course_utils.exercises.nb06b import not_one_array
 
 __all__ = [
     "EXERCISES",

@@ -85,6 +85,7 @@ def test_conv_forward_accepts_the_right_answer_and_its_fallback(capsys):
         (lambda x, w, b, s, p: None, "returned None"),
         (lambda x, w, b, s, p: conv_reference(x, w, b, s, p)[..., : conv_reference(x, w, b, s, p).shape[2]], "H_out"),
         (lambda x, w, b, s, p: np.maximum(conv_reference(x, w, b, s, p), 0), "ReLU is applied"),
+        (lambda x, w, b, s, p: conv_reference(x, w, b, s, p)[:, :, :-1, :-1], r"\+ 1 of W_out"),
         (lambda x, w, b, s, p: conv_reference(x, w, x.shape[1] * b, s, p), "once per channel"),
         (lambda x, w, b, s, p: conv_reference(x, w, b, s, p).transpose(0, 1, 3, 2), "rows and columns are swapped"),
         (lambda x, w, b, s, p: (conv_reference(x, w, b, s, p), {"x": x}), r"return `out` alone"),

@@ -79,6 +79,7 @@ def test_forward_names_the_mistake(op, checker, make, options, hint):
         (lambda x, f, s: (x.shape[2] // f, x.shape[3] // f), "H // F"),
         (lambda x, f, s: (x.shape[2] // s, x.shape[3] // s), "H // S"),
         (lambda x, f, s: ((x.shape[2] - f) // s + 1,) * 2, "uses the height"),
+        (lambda x, f, s: ((x.shape[2] - f) // s, (x.shape[3] - f) // s), r"\+ 1 is missing"),
     ],
 )
 def test_forward_names_the_size_mistakes(n_out, hint):

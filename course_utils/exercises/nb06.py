@@ -223,6 +223,8 @@ def _judge_conv(case, got):
             "the padding is ignored.": lambda: conv_reference(x, w, b, s, 0),
             "the output width is computed from the height (H_out twice): the input need not be square; "
             "W_out comes from the width W.": lambda: conv_reference(*case)[:, :, :, : size[0]],
+            "the + 1 of W_out = (W − F + 2P)/S + 1 is missing, so the last row and column of outputs are "
+            "left out.": lambda: conv_reference(*case)[:, :, : size[0] - 1, : size[1] - 1],
             "a ReLU is applied: this layer's output is w·x + b itself; the activation is a separate step.": (
                 lambda: np.maximum(conv_reference(*case), 0)
             ),

@@ -82,6 +82,9 @@ def _forward_mistakes(x, size, stride, op):
         "the channels are mixed: each channel is pooled on its own, over its own F×F window.": (
             lambda: pool_loops(x, size, stride, op, mix_channels=True)
         ),
+        "the + 1 is missing: the first window counts too, so there are (H − F)/S + 1 windows down.": (
+            lambda: pool_loops(x, size, stride, op, n_out=(right[0] - 1, right[1] - 1))
+        ),
         "the width's count uses the height (H_out twice): the map need not be square.": (
             lambda: pool_loops(x, size, stride, op, n_out=(right[0], right[0]))
         ),

@@ -23,6 +23,10 @@ def test_backward_right_and_fallback(capsys):
     assert "until yours passes 3.1" in capsys.readouterr().out
 
 
+def _dA(X, W, b, V, dF):
+    return (dF @ V) * (X @ W.T + b > 0)
+
+
 def _backward_with(change):
     def backward(X, W, b, V, c, dF):
         return change(X, W, b, V, c, dF, *reference_backward(X, W, b, V, c, dF))
@@ -41,6 +45,26 @@ def _backward_with(change):
         (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW.T, db, dV, dc), "dW is transposed|dW has shape"),
         (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db, dV), "four gradients"),
         (lambda X, W, b, V, c, dF, dW, db, dV, dc: None, "returned None"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dV, dc, dW, db), "returned in another order"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db, dV.T, dc), "dV is transposed"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db, dV, dF.sum(axis=1)), "dc sums over the wrong axis"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, _dA(X, W, b, V, dF).sum(axis=1), dV, dc), "db sums over"),
+        (
+            lambda X, W, b, V, c, dF, dW, db, dV, dc: (((dF @ V) * (X @ W.T > 0)).T @ X, db, dV, dc),
+            "without the bias",
+        ),
+        (
+            lambda X, W, b, V, c, dF, dW, db, dV, dc: (np.maximum(dF @ V, 0).T @ X, db, dV, dc),
+            "applied to the gradient",
+        ),
+        (
+            lambda X, W, b, V, c, dF, dW, db, dV, dc: (((dF @ V) * np.maximum(X @ W.T + b, 0)).T @ X, db, dV, dc),
+            "multiplied by h = relu",
+        ),
+        (
+            lambda X, W, b, V, c, dF, dW, db, dV, dc: (((dF @ V.T) * (X @ W.T + b > 0)).T @ X, db, dV, dc),
+            "only when K = H",
+        ),
     ],
 )
 def test_backward_mistakes(change, hint):
@@ -126,6 +150,30 @@ def first_axis_only(f, x, eps=1e-6):
     return grad
 
 
+def perturbs_a_copy(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        moved = x.copy()
+        moved[index] += eps
+        plus = f(x)  # the slip: f sees x, not the moved copy
+        moved[index] -= 2 * eps
+        grad[index] = (plus - f(x)) / (2 * eps)
+    return grad
+
+
+def by_rows(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for i in range(len(x)):
+        original = x[i].copy()
+        x[i] = original + eps
+        plus = f(x)
+        x[i] = original - eps
+        minus = f(x)
+        x[i] = original
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
 @pytest.mark.parametrize(
     ("wrong", "hint"),
     [
@@ -136,6 +184,8 @@ def first_axis_only(f, x, eps=1e-6):
         (fixed_step, "is not used"),
         (flattened, "flattened"),
         (first_axis_only, "one entry per entry of x"),
+        (perturbs_a_copy, "f is evaluated twice at the same point"),
+        (by_rows, "a whole row moves at once"),
         (lambda f, x, eps=1e-6: None, "returned None"),
         (lambda f, x, eps=1e-6: "grad", "not a string"),
     ],

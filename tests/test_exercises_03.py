@@ -222,3 +222,54 @@ def test_numerical_gradient_fresh_cases_accept_the_answer():
     for case in exercise.fresh(np.random.default_rng(1)):
         x = case[1].copy()
         assert exercise.judge(case, central(nb03b.TEST_FUNCTIONS[case[0]], x, case[2])) is None
+
+
+# --- 3.3 · the batched backward pass by autograd ----------------------------------------------------
+
+import torch  # noqa: E402
+
+from course_utils.checks import check_autograd_backward  # noqa: E402
+from course_utils.exercises import nb03c  # noqa: E402
+
+
+def _autograd(scalar=lambda F, dF: (F * dF).sum(), relu=True, grads=lambda params: [p.grad for p in params]):
+    def answer(X, W, b, V, c, dF):
+        params = [torch.tensor(p, requires_grad=True) for p in (W, b, V, c)]
+        hidden = torch.tensor(X) @ params[0].T + params[1]
+        F = (torch.relu(hidden) if relu else hidden) @ params[2].T + params[3]
+        scalar(F, torch.tensor(dF)).backward()
+        return grads(params)
+
+    return answer
+
+
+def test_autograd_backward_right_and_fallback(capsys):
+    check_autograd_backward(_autograd())  # torch tensors come back: accepted
+    check_autograd_backward(_autograd(grads=lambda params: tuple(p.grad.numpy() for p in params)))
+    check_autograd_backward(nb03c.autograd_backward)
+    assert capsys.readouterr().out.count("autograd's dW, db, dV and dc are right on all 4 cases") == 3
+    namespace = {}
+
+    def unsolved(X, W, b, V, c, dF):
+        raise NotImplementedError("Exercise 3.3")
+
+    with pytest.raises(NotImplementedError):
+        check(get("3.3"), unsolved, namespace)
+    assert namespace["autograd_backward"] is nb03c.autograd_backward
+    assert "until yours passes 3.3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (_autograd(scalar=lambda F, dF: F.sum()), "the scalar is F.sum()"),
+        (_autograd(scalar=lambda F, dF: (F * dF).mean()), "N·K times too small"),
+        (_autograd(relu=False), "ReLU is missing"),
+        (_autograd(grads=lambda params: [None] * 4), "requires_grad=True"),
+        (_autograd(grads=lambda params: [p.grad for p in params[:3]]), "four gradients"),
+        (lambda X, W, b, V, c, dF: None, "returned None"),
+    ],
+)
+def test_autograd_backward_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_autograd_backward(wrong)

@@ -25,6 +25,7 @@ __all__ = [
     "check_map_objective",
     "check_backward",
     "check_numerical_gradient",
+    "check_autograd_backward",
     "check_sgd_step",
     "check_to_vectors",
     "check_dense_params",
@@ -60,6 +61,7 @@ check_categorical_nll = _checker("2.3", "check_categorical_nll")
 check_map_objective = _checker("2.4", "check_map_objective")
 check_backward = _checker("3.1", "check_backward")
 check_numerical_gradient = _checker("3.2", "check_numerical_gradient")
+check_autograd_backward = _checker("3.3", "check_autograd_backward")
 check_sgd_step = _checker("4.1", "check_sgd_step")
 check_to_vectors = _checker("5.1", "check_to_vectors")
 check_dense_params = _checker("5.2", "check_dense_params")

@@ -1,4 +1,4 @@
-"""Notebook 02's new exercise 2.4 (the MAP objective); 2.1-2.3 are covered in tests/test_checks.py."""
+"""Notebook 02's exercises: 2.4 (the MAP objective) first, then 2.1-2.3 (the three NLLs and their gradients)."""
 
 import numpy as np
 import pytest
@@ -52,6 +52,7 @@ ALL = ("W", "b", "V", "c")
             lambda losses, params, lam, penalty: np.sum(losses) + right(losses, params, 1.0, penalty) - np.sum(losses),
             "λ is missing",
         ),
+        (lambda losses, params, lam, penalty: right(losses, params, lam, penalty) / len(losses), "mean form"),
         (lambda losses, params, lam, penalty: None, "returned None"),
         (lambda losses, params, lam, penalty: [right(losses, params, lam, penalty)] * 2, r"shape \(2,\)"),
     ],
@@ -129,3 +130,50 @@ def test_loss_none_and_single_value_are_explained(number):
         checker(lambda *args: None)
     with pytest.raises(ExerciseFailure, match="return a pair"):
         checker(lambda *args: reference(*args)[0])
+
+
+def _gaussian_right(pred, y, sigma=1.0):
+    return losses.gaussian_nll(pred, y, sigma)
+
+
+@pytest.mark.parametrize(
+    ("checker", "wrong", "hint"),
+    [
+        # the loss is right, only the gradient is off: the message must not blame the loss
+        (check_gaussian_nll, lambda p, y, s=1.0: (_gaussian_right(p, y, s)[0], (p - y) / s**2), "gradient is N times"),
+        (check_gaussian_nll, lambda p, y, s=1.0: (_gaussian_right(p, y, s)[0], 2 * (p - y) / (s**2 * len(p))), "twice"),
+        (
+            check_bernoulli_nll,
+            lambda z, y: (losses.bernoulli_nll(z, y)[0], 1 / (1 + np.exp(-z)) - y),
+            "gradient is N times",
+        ),
+        (
+            check_categorical_nll,
+            lambda z, y: (losses.categorical_nll(z, y)[0], losses.categorical_nll(z, y)[1] * len(y)),
+            "gradient is N times",
+        ),
+    ],
+)
+def test_a_gradient_only_mistake_is_named_as_such(checker, wrong, hint):
+    with pytest.raises(ExerciseFailure, match=hint) as info:
+        checker(wrong)
+    assert "the loss and its gradient" not in str(info.value)
+
+
+def test_categorical_without_the_shift_is_explained():
+    def no_shift(z, y):
+        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        grad = np.exp(log_probs)
+        grad[np.arange(len(y)), y] -= 1
+        return -np.mean(log_probs[np.arange(len(y)), y]), grad / len(y)
+
+    with pytest.raises(ExerciseFailure, match="If you did not subtract m"):
+        check_categorical_nll(no_shift)
+
+
+def test_bernoulli_naive_exp_form_is_explained():
+    def naive(z, y):
+        return float(np.mean(np.log(1 + np.exp(z)) - y * z)), (1 / (1 + np.exp(-z)) - y) / len(z)
+
+    with pytest.raises(ExerciseFailure, match=r"exp\(1000\) is inf"):
+        check_bernoulli_nll(naive)

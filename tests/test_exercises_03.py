@@ -23,6 +23,10 @@ def test_backward_right_and_fallback(capsys):
     assert "until yours passes 3.1" in capsys.readouterr().out
 
 
+def _dA(X, W, b, V, dF):
+    return (dF @ V) * (X @ W.T + b > 0)
+
+
 def _backward_with(change):
     def backward(X, W, b, V, c, dF):
         return change(X, W, b, V, c, dF, *reference_backward(X, W, b, V, c, dF))
@@ -41,6 +45,26 @@ def _backward_with(change):
         (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW.T, db, dV, dc), "dW is transposed|dW has shape"),
         (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db, dV), "four gradients"),
         (lambda X, W, b, V, c, dF, dW, db, dV, dc: None, "returned None"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dV, dc, dW, db), "returned in another order"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db, dV.T, dc), "dV is transposed"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, db, dV, dF.sum(axis=1)), "dc sums over the wrong axis"),
+        (lambda X, W, b, V, c, dF, dW, db, dV, dc: (dW, _dA(X, W, b, V, dF).sum(axis=1), dV, dc), "db sums over"),
+        (
+            lambda X, W, b, V, c, dF, dW, db, dV, dc: (((dF @ V) * (X @ W.T > 0)).T @ X, db, dV, dc),
+            "without the bias",
+        ),
+        (
+            lambda X, W, b, V, c, dF, dW, db, dV, dc: (np.maximum(dF @ V, 0).T @ X, db, dV, dc),
+            "applied to the gradient",
+        ),
+        (
+            lambda X, W, b, V, c, dF, dW, db, dV, dc: (((dF @ V) * np.maximum(X @ W.T + b, 0)).T @ X, db, dV, dc),
+            "multiplied by h = relu",
+        ),
+        (
+            lambda X, W, b, V, c, dF, dW, db, dV, dc: (((dF @ V.T) * (X @ W.T + b > 0)).T @ X, db, dV, dc),
+            "only when K = H",
+        ),
     ],
 )
 def test_backward_mistakes(change, hint):
@@ -126,6 +150,30 @@ def first_axis_only(f, x, eps=1e-6):
     return grad
 
 
+def perturbs_a_copy(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        moved = x.copy()
+        moved[index] += eps
+        plus = f(x)  # the slip: f sees x, not the moved copy
+        moved[index] -= 2 * eps
+        grad[index] = (plus - f(x)) / (2 * eps)
+    return grad
+
+
+def by_rows(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for i in range(len(x)):
+        original = x[i].copy()
+        x[i] = original + eps
+        plus = f(x)
+        x[i] = original - eps
+        minus = f(x)
+        x[i] = original
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
 @pytest.mark.parametrize(
     ("wrong", "hint"),
     [
@@ -136,6 +184,8 @@ def first_axis_only(f, x, eps=1e-6):
         (fixed_step, "is not used"),
         (flattened, "flattened"),
         (first_axis_only, "one entry per entry of x"),
+        (perturbs_a_copy, "f is evaluated twice at the same point"),
+        (by_rows, "a whole row moves at once"),
         (lambda f, x, eps=1e-6: None, "returned None"),
         (lambda f, x, eps=1e-6: "grad", "not a string"),
     ],
@@ -172,3 +222,54 @@ def test_numerical_gradient_fresh_cases_accept_the_answer():
     for case in exercise.fresh(np.random.default_rng(1)):
         x = case[1].copy()
         assert exercise.judge(case, central(nb03b.TEST_FUNCTIONS[case[0]], x, case[2])) is None
+
+
+# --- 3.3 · the batched backward pass by autograd ----------------------------------------------------
+
+import torch  # noqa: E402
+
+from course_utils.checks import check_autograd_backward  # noqa: E402
+from course_utils.exercises import nb03c  # noqa: E402
+
+
+def _autograd(scalar=lambda F, dF: (F * dF).sum(), relu=True, grads=lambda params: [p.grad for p in params]):
+    def answer(X, W, b, V, c, dF):
+        params = [torch.tensor(p, requires_grad=True) for p in (W, b, V, c)]
+        hidden = torch.tensor(X) @ params[0].T + params[1]
+        F = (torch.relu(hidden) if relu else hidden) @ params[2].T + params[3]
+        scalar(F, torch.tensor(dF)).backward()
+        return grads(params)
+
+    return answer
+
+
+def test_autograd_backward_right_and_fallback(capsys):
+    check_autograd_backward(_autograd())  # torch tensors come back: accepted
+    check_autograd_backward(_autograd(grads=lambda params: tuple(p.grad.numpy() for p in params)))
+    check_autograd_backward(nb03c.autograd_backward)
+    assert capsys.readouterr().out.count("autograd's dW, db, dV and dc are right on all 4 cases") == 3
+    namespace = {}
+
+    def unsolved(X, W, b, V, c, dF):
+        raise NotImplementedError("Exercise 3.3")
+
+    with pytest.raises(NotImplementedError):
+        check(get("3.3"), unsolved, namespace)
+    assert namespace["autograd_backward"] is nb03c.autograd_backward
+    assert "until yours passes 3.3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (_autograd(scalar=lambda F, dF: F.sum()), "the scalar is F.sum()"),
+        (_autograd(scalar=lambda F, dF: (F * dF).mean()), "N·K times too small"),
+        (_autograd(relu=False), "ReLU is missing"),
+        (_autograd(grads=lambda params: [None] * 4), "requires_grad=True"),
+        (_autograd(grads=lambda params: [p.grad for p in params[:3]]), "four gradients"),
+        (lambda X, W, b, V, c, dF: None, "returned None"),
+    ],
+)
+def test_autograd_backward_mistakes(wrong, hint):
+    with pytest.raises(ExerciseFailure, match=hint):
+        check_autograd_backward(wrong)

@@ -32,6 +32,40 @@ def _hand_truth():
     return W, a, _relu(a), float(np.array(HAND_V) @ _relu(a))
 
 
+_HAND_TOLERANCE = 5e-3  # hand-written numbers are rounded (σ(2) written as 0.8808 is still σ(2))
+
+
+def _hand_compare(got, expected, what, mistakes):
+    """None if ``got`` is ``expected`` (to hand rounding), else a message that never states the expected value.
+
+    1.1 is done by hand: a message with the right number in it would give the answer away.
+    """
+    array = as_array(got, what)
+    if isinstance(array, str):
+        return array
+    expected = np.asarray(expected, dtype=np.float64)
+    if expected.shape == () and array.size == 1:
+        array = array.reshape(())
+    if array.shape != expected.shape:
+        count = "a single number" if expected.shape == () else f"{expected.size} numbers"
+        return f"{what} should be {count}; yours has shape {array.shape}."
+    if np.allclose(array, expected, rtol=_HAND_TOLERANCE, atol=_HAND_TOLERANCE):
+        return None
+    where = ""
+    if expected.shape:
+        wrong = [
+            f"{what}_{i + 1}"
+            for i in range(expected.size)
+            if not np.isclose(array[i], expected[i], rtol=_HAND_TOLERANCE, atol=_HAND_TOLERANCE)
+        ]
+        right = [f"{what}_{i + 1}" for i in range(expected.size) if f"{what}_{i + 1}" not in wrong]
+        where = f" ({', '.join(wrong)} wrong" + (f"; {', '.join(right)} right)" if right else ")")
+    for sentence, value in mistakes.items():
+        if np.shape(value) == array.shape and np.allclose(array, value, rtol=_HAND_TOLERANCE, atol=_HAND_TOLERANCE):
+            return f"{what} is not right yet{where}. Likely mistake: {sentence}"
+    return f"{what} is not right yet{where}: redo this step from the values of the step before it."
+
+
 def _judge_hand(case, got):
     if not isinstance(got, dict) or not {"a", "h", "f"} <= set(got):
         return f'by_hand must be a dict {{"a": [a1, a2], "h": [h1, h2], "f": f}}; it is {describe(got)}.'
@@ -49,46 +83,44 @@ def _judge_hand(case, got):
             "a has three entries, one per input. The network has two hidden units: a_j (j = 1, 2) sums over the "
             "three inputs i the weight w_ij (input i → hidden unit j) times x_i."
         )
-    message = compare(
+    message = _hand_compare(
         got_a,
         a,
-        "the worked example",
-        what="a",
-        mistakes={
+        "a",
+        {
             "the weights are taken in the order they are listed (w11, w12, w21 into h1). The weights into hidden "
             "unit j are the w_ij with second index j: w_1j, w_2j, w_3j.": listed @ x,
-            "the hidden units are swapped: a_1 collects the weights w_i1, into hidden unit 1.": (a[::-1]),
+            "the hidden units are swapped: a_1 collects the weights w_i1, into hidden unit 1.": a[::-1],
         },
     )
     if message:
         return message
-    got_h = as_array(got["h"], "h")
-    if isinstance(got_h, str):
-        return got_h
-    message = compare(
-        got_h,
-        h,
-        "the worked example",
-        what="h",
-        mistakes={
-            "the activation g is skipped: h = g(a) = ReLU(a) = max(a, 0), applied to each a_j.": a,
-            "g is the ReLU here, not the sigmoid: h_j = max(a_j, 0).": 1 / (1 + np.exp(-a)),
+    # h and f are judged from the student's own a and h: one slip is named once, at its own step
+    mine_a = got_a
+    message = _hand_compare(
+        got["h"],
+        _relu(mine_a),
+        "h",
+        {
+            "the activation g is skipped: h = g(a) = ReLU(a) = max(a, 0), applied to each a_j.": mine_a,
+            "g is the ReLU here, not the sigmoid: h_j = max(a_j, 0).": 1 / (1 + np.exp(-mine_a)),
             "ReLU keeps a positive a_j as it is and turns a negative one into 0 (it is not the absolute value).": (
-                np.abs(a)
+                np.abs(mine_a)
             ),
         },
     )
     if message:
         return message
-    return compare(
+    mine_h = np.asarray(as_array(got["h"], "h"), dtype=np.float64)
+    mine_f = float(v @ mine_h)
+    return _hand_compare(
         got["f"],
-        f,
-        "the worked example",
-        what="f",
-        mistakes={
-            "v_1 and v_2 are swapped: v_j weighs hidden unit j, f = v_1 h_1 + v_2 h_2.": float(v[::-1] @ h),
-            "f uses a, the values before the activation; the output reads h = g(a).": float(v @ a),
-            "o is the identity here: f is the score v_1 h_1 + v_2 h_2 itself, not σ of it.": 1 / (1 + np.exp(-f)),
+        mine_f,
+        "f",
+        {
+            "v_1 and v_2 are swapped: v_j weighs hidden unit j, f = v_1 h_1 + v_2 h_2.": float(v[::-1] @ mine_h),
+            "f uses a, the values before the activation; the output reads h = g(a).": float(v @ mine_a),
+            "o is the identity here: f is the score v_1 h_1 + v_2 h_2 itself, not σ of it.": 1 / (1 + np.exp(-mine_f)),
         },
     )
 
@@ -191,6 +223,14 @@ def _judge(case, got):
             ),
             "the bias b is missing.": lambda: _relu(X @ W.T) @ V.T + c,
             "the bias c is missing.": lambda: _relu(X @ W.T + b) @ V.T,
+            "F is transposed: row n of F is the output for example n, so F has shape (N, K), not (K, N).": (
+                lambda: (_relu(X @ W.T + b) @ V.T + c).T
+            ),
+            "σ is applied to the output; o is the identity here, so F holds the scores themselves.": (
+                lambda: 1 / (1 + np.exp(-(_relu(X @ W.T + b) @ V.T + c)))
+            ),
+            "g is the ReLU here, max(a, 0), not tanh.": lambda: np.tanh(X @ W.T + b) @ V.T + c,
+            "g is the ReLU here, max(a, 0), not the sigmoid.": lambda: 1 / (1 + np.exp(-(X @ W.T + b))) @ V.T + c,
         },
     )
 

@@ -16,18 +16,23 @@ _PASSED = "Exercise {number}: all {n} checks passed, for the loss and for its gr
 _MISSING_MEAN = (
     "the mean over the batch is missing: the loss and its gradient are N times too large (divide by N = len(y))."
 )
+_MISSING_MEAN_GRADIENT = (
+    "the gradient is N times too large: the loss is the mean over the batch, so the gradient of each entry "
+    "carries a factor 1/N (divide by N = len(y))."
+)
 _UNSTABLE_BERNOULLI = (
-    "the formula overflows for large logits: log(σ(z)) becomes log(0) = −inf. Use the stable form "
-    "max(z, 0) − y z + log(1 + exp(−|z|))."
+    "the formula overflows for large logits: exp(1000) is inf, and σ(−1000) rounds to 0, so log σ(z) = −inf. "
+    "Use the stable form max(z, 0) − y z + log(1 + exp(−|z|))."
 )
 _UNSTABLE_SOFTMAX = (
     "exp of a large logit overflows to inf. Subtract each row's maximum m before exp: softmax and "
     "cross-entropy do not change, and the largest exponent becomes exp(0) = 1."
 )
 _LOG_OF_SOFTMAX = (
-    "you subtracted the row maximum, but then took log(softmax): a probability like exp(−2000) is 0 in "
-    "floating point and log 0 = −inf. Never compute the probability first: the log-softmax is "
-    "(z − m) − log Σ exp(z − m), finite for any logits."
+    "the loss is inf. If you subtracted the row maximum m and then took log(softmax): a probability like "
+    "exp(−2000) is 0 in floating point and log 0 = −inf. If you did not subtract m, exp of a large logit "
+    "overflowed first. Never compute the probability first: the log-softmax is (z − m) − log Σ exp(z − m), "
+    "finite for any logits."
 )
 
 
@@ -55,12 +60,28 @@ def _loss_judge(reference, mistakes, unstable=None):
             big = float(np.max(np.abs(case[0])))
             return f"with logits as large as {big:g} the result is not finite. Likely mistake: {unstable(loss, grad)}"
         expected = reference(*case)
-        for index, what in ((0, "the loss"), (1, "the gradient")):
-            wrong = {sentence: (lambda fn=fn, i=index: fn(*case)[i]) for sentence, fn in mistakes.items()}
-            message = compare(got[index], expected[index], case, what=what, mistakes=wrong, rtol=1e-6, atol=1e-9)
-            if message:
-                return message
-        return None
+        message = compare(
+            got[0],
+            expected[0],
+            case,
+            what="the loss",
+            mistakes={sentence: (lambda fn=fn: fn(*case)[0]) for sentence, fn in mistakes.items()},
+            rtol=1e-6,
+            atol=1e-9,
+        )
+        if message:
+            return message
+        # The loss is right, so only a mistake that leaves the loss right can explain a wrong gradient.
+        gradient_mistakes = {_MISSING_MEAN_GRADIENT: expected[1] * len(case[1])}
+        for sentence, fn in mistakes.items():
+            try:
+                with np.errstate(all="ignore"):
+                    loss, grad = fn(*case)
+            except Exception:  # a mistake that cannot be computed on this case is simply not it
+                continue
+            if np.allclose(loss, expected[0], rtol=1e-6, atol=1e-9):
+                gradient_mistakes[sentence] = grad
+        return compare(got[1], expected[1], case, what="the gradient", mistakes=gradient_mistakes, rtol=1e-6, atol=1e-9)
 
     return judge
 
@@ -69,6 +90,23 @@ def _naive_bernoulli(z, y):
     with np.errstate(all="ignore"):
         p = 1 / (1 + np.exp(-z))
         return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))), (p - y) / len(z)
+
+
+def _clipped_bernoulli(eps):
+    def clipped(z, y):
+        p = np.clip(1 / (1 + np.exp(-z)), eps, 1 - eps)
+        return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))), (1 / (1 + np.exp(-z)) - y) / len(z)
+
+    return clipped
+
+
+def _categorical_whole_array(z, y):
+    shifted = z - z.max()
+    log_probs = shifted - np.log(np.exp(shifted).sum())
+    n = len(y)
+    grad = np.exp(log_probs)
+    grad[np.arange(n), y] -= 1
+    return float(-np.mean(log_probs[np.arange(n), y])), grad / n
 
 
 def _categorical_over_batch(z, y):
@@ -83,7 +121,7 @@ def _softmax_hint(loss, grad):
 
 def _gaussian_cases():
     rng = np.random.default_rng(21)
-    cases = [(np.array([1.0, 2.0]), np.array([0.0, 4.0]), 1.0)]
+    cases = [(np.array([1.0, 2.0, -0.5]), np.array([0.0, 4.0, 0.5]), 1.0)]  # N = 3: no factor is N by chance
     return cases + [(rng.normal(size=n), rng.normal(size=n), s) for n, s in ((5, 1.0), (7, 0.5), (3, 2.0))]
 
 
@@ -122,6 +160,15 @@ def _gaussian_mistakes():
             ref(p, y, s)[0],
             -ref(p, y, s)[1],
         ),
+        "the gradient is twice too large: the 2 from differentiating (f − y)² cancels the ½ of (f − y)²/(2σ²).": (
+            lambda p, y, s: (ref(p, y, s)[0], 2 * ref(p, y, s)[1])
+        ),
+        "σ is ignored (as if σ = 1): the density has σ² in the exponent's denominator and in the constant.": (
+            lambda p, y, s: ref(p, y, 1.0)
+        ),
+        "the constant is ½ log(2πσ), but the density's 1/√(2πσ²) gives ½ log(2πσ²) = log σ + ½ log 2π.": (
+            lambda p, y, s: (ref(p, y, s)[0] - 0.5 * np.log(s), ref(p, y, s)[1])
+        ),
     }
 
 
@@ -134,6 +181,17 @@ def _bernoulli_mistakes():
             lambda z, y: ref(z, 1 - y)
         ),
         "the gradient has the wrong sign: it is (σ(z) − y) / N.": lambda z, y: (ref(z, y)[0], -ref(z, y)[1]),
+        "the gradient is σ'(z) = σ(z)(1 − σ(z)), the derivative of σ, not of the loss. Differentiate "
+        "log(1 + e^z) − y z with respect to z.": lambda z, y: (
+            ref(z, y)[0],
+            1 / (1 + np.exp(-z)) * (1 - 1 / (1 + np.exp(-z))) / len(z),
+        ),
+        **{
+            f"the probabilities are clipped to [{eps:g}, 1 − {eps:g}] before the log: the loss stays finite but "
+            "is wrong for large |z| (it should grow like |z|). Use the stable form max(z, 0) − y z + "
+            "log(1 + exp(−|z|)), which needs no clipping.": _clipped_bernoulli(eps)
+            for eps in (1e-7, 1e-12, 1e-15)
+        },
     }
 
 
@@ -146,6 +204,14 @@ def _categorical_mistakes():
             ref(z, y)[1] + np.eye(z.shape[1])[y] / len(y),
         ),
         "the softmax is taken over the batch (axis 0) instead of over the classes (axis 1).": _categorical_over_batch,
+        "the maximum and the log Σ exp are taken over the whole array; softmax is over the classes of each row "
+        "(axis=1, keepdims=True).": _categorical_whole_array,
+        "the loss is averaged over all N × K entries; the loss of example n is one number, average over the N "
+        "examples only.": lambda z, y: (ref(z, y)[0] / z.shape[1], ref(z, y)[1]),
+        "the gradient has the wrong sign: it is (softmax(z) − onehot(y)) / N.": lambda z, y: (
+            ref(z, y)[0],
+            -ref(z, y)[1],
+        ),
     }
 
 

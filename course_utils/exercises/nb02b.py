@@ -51,6 +51,8 @@ def _mistakes(losses, params, lam, penalty):
         "only V is penalised; θ = [V, W] has both weight matrices.": total
         + lam * _omega(params, penalty, names=("V",), half=penalty == "L2"),
         "λ is missing: the prior's term is λ · Ω(θ).": total + right_omega,
+        "this is L(θ)/m, the mean form with λ/m: it has the same minimiser, but the lecture's L(θ) sums the losses "
+        "and adds λΩ(θ) once; do not divide by m.": (total + lam * right_omega) / len(losses),
     }
     if penalty == "L2":
         mistakes["the ½ is missing: the Gaussian prior gives Ω(θ) = ½ Σ θ², so λΩ = (λ/2) Σ θ² (then λ∇Ω = λθ)."] = (

@@ -48,15 +48,40 @@ def _mistakes(X, W, b, V, c, dF):
     dH = dF @ V
     dA = dH * (A > 0)
     summed = "is averaged over the batch; L = Σₙ ℓₙ, so it is a sum over n (any mean is already inside dF)."
+    axis = "sums over the wrong axis: the sum runs over the examples n, the rows (axis=0)."
+    order = "the gradients are returned in another order: return (dW, db, dV, dc)."
     return {
         "dW": {
             "the ReLU derivative is missing: multiply dL/dh by 1[a > 0] before going through W.": dH.T @ X,
             "dW is transposed: dL/dW has the shape (H, D) of W, entry [j, i] for w_ij (input i → hidden unit j).": X.T
             @ dA,
+            "ReLU's derivative is taken at W x without the bias: the unit is on where a = W x + b > 0.": (
+                dH * (X @ W.T > 0)
+            ).T
+            @ X,
+            "ReLU is applied to the gradient. Its derivative 1[a > 0] multiplies dL/dh; it depends on the forward "
+            "pass's a, not on the sign of the gradient.": np.maximum(dH, 0).T @ X,
+            "dL/dh is multiplied by h = relu(a); ReLU's derivative is 1[a > 0], not relu(a).": (dH * H).T @ X,
+            "dL/dh = dF V, shape (N, H): row n is Σ_k (dF)_nk v_kj. dF Vᵀ has that shape only when K = H.": (
+                (dF @ V.T) * (A > 0)
+            ).T
+            @ X
+            if V.shape[0] == V.shape[1]
+            else None,
+            order: dF.T @ H,
         },
-        "db": {"db uses dL/dh without the ReLU derivative.": dH.sum(axis=0), f"db {summed}": dA.mean(axis=0)},
-        "dV": {"dV uses the pre-activation a instead of h = relu(a).": dF.T @ A, f"dV {summed}": dF.T @ H / len(X)},
-        "dc": {f"dc {summed}": dF.mean(axis=0)},
+        "db": {
+            "db uses dL/dh without the ReLU derivative.": dH.sum(axis=0),
+            f"db {summed}": dA.mean(axis=0),
+            f"db {axis}": dA.sum(axis=1),
+        },
+        "dV": {
+            "dV uses the pre-activation a instead of h = relu(a).": dF.T @ A,
+            f"dV {summed}": dF.T @ H / len(X),
+            "dV is transposed: Hᵀ dF has shape (H, K); dV has V's shape (K, H), dFᵀ H.": H.T @ dF,
+            order: dA.T @ X,
+        },
+        "dc": {f"dc {summed}": dF.mean(axis=0), f"dc {axis}": dF.sum(axis=1)},
     }
 
 
@@ -90,7 +115,11 @@ def _judge(case, got):
         error = rel_error(array, numeric)
         if not error < 1e-6:
             hint = next(
-                (s for s, wrong in _mistakes(*case)[name].items() if np.allclose(array, wrong)),
+                (
+                    s
+                    for s, wrong in _mistakes(*case)[name].items()
+                    if wrong is not None and np.shape(wrong) == array.shape and np.allclose(array, wrong)
+                ),
                 None,
             )
             with np.errstate(invalid="ignore"):

@@ -68,6 +68,21 @@ def _simulate(f, x, eps, *, scheme="central", step=None, restore=True):
     return grad
 
 
+def _by_rows(f, x, eps):
+    """A loop over the first axis only: a whole row of a matrix x moves at once."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in range(len(x)):
+        original = x[i].copy()
+        x[i] = original + eps
+        plus = f(x)
+        x[i] = original - eps
+        minus = f(x)
+        x[i] = original
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
 def _all_at_once(f, x, eps):
     return np.full(np.shape(x), (f(x + eps) - f(x - eps)) / (2 * eps))
 
@@ -107,6 +122,12 @@ def _judge(case, got):
             ),
             "every entry is moved at once (x + eps): that measures the slope along (1, 1, …), not ∂f/∂x_i. "
             "Move one entry at a time.": _all_at_once(f, x, eps),
+            "every entry of the gradient is 0: f is evaluated twice at the same point. Perturb the array you pass "
+            "to f (changing a copy of x, or a Python float read from it, does not change what f sees).": (
+                np.zeros_like(expected)
+            ),
+            "a whole row moves at once: `for i in range(len(x))` visits the rows of a matrix, not its entries. "
+            "Visit every index, e.g. `for index in np.ndindex(x.shape)`.": _by_rows(f, x, eps) if x.ndim > 1 else None,
             "the step eps given as the third argument is not used (the result matches a fixed step of 1e-6); "
             "step by eps.": _simulate(f, x, eps, step=1e-6),
             "the step eps given as the third argument is not used (the result matches a fixed step of 1e-5); "

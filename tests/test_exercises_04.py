@@ -164,7 +164,9 @@ def test_init_params_fresh_cases_accept_the_fallback():
 def _distinct_rows(rows, exact=False):
     kept = []
     for row in rows:
-        if not any((np.array_equal if exact else lambda a, b: np.allclose(a, b, rtol=0, atol=1e-9))(k, row) for k in kept):
+        if not any(
+            (np.array_equal if exact else lambda a, b: np.allclose(a, b, rtol=0, atol=1e-9))(k, row) for k in kept
+        ):
             kept.append(row)
     return len(kept)
 

@@ -50,8 +50,9 @@ def _cases_from(rng, settings, shapes=_SHAPES):
 _STEP_MISTAKES = {
     "the step goes uphill: subtract η·gradient, do not add it.": {"sign": -1.0, "decay_sign": -1.0},
     "weight decay is applied to the biases too; this notebook decays only W and V.": {"decay_biases": True},
-    "weight decay has the wrong sign: Ω = ½‖θ‖² has gradient θ, and stepping against it pulls weights "
-    "towards 0.": {"decay_sign": -1.0},
+    "weight decay has the wrong sign: Ω = ½‖θ‖² has gradient θ, and stepping against it pulls weights towards 0.": {
+        "decay_sign": -1.0
+    },
     "the decay is not multiplied by the step size: in the mean form η' multiplies the whole gradient of "
     "the objective, the loss's and the regulariser's.": {"scale": False},
 }
@@ -114,8 +115,7 @@ def _scale_message(name, w, fan_in, fan_out, n_in):
     closest = min(known, key=lambda s: abs(np.log(std / known[s])))
     hint = f" Likely mistake: {closest}" if abs(std / known[closest] - 1) <= 0.1 else ""
     return (
-        f"{name} has standard deviation {std:.4g}; expected 1/√fan-in = 1/√{fan_in} = {target:.4g} "
-        f"(within 10 %).{hint}"
+        f"{name} has standard deviation {std:.4g}; expected 1/√fan-in = 1/√{fan_in} = {target:.4g} (within 10 %).{hint}"
     )
 
 
@@ -253,8 +253,9 @@ def _judge_units(case, got):
             "with a tolerance, np.allclose(..., rtol=0, atol=1e-9).": lambda: _distinct(
                 np.column_stack([W, b, V.T]), exact=True
             ),
-            "you counted the copies (units equal to an earlier one), not the distinct units.": lambda: len(W)
-            - count_distinct_units(params),
+            "you counted the copies (units equal to an earlier one), not the distinct units.": lambda: (
+                len(W) - count_distinct_units(params)
+            ),
         },
         rtol=0,
         atol=0,

@@ -131,3 +131,14 @@ def test_train_one_epoch_fresh_cases_judge_the_fallback_right_and_a_mistake_wron
         for answer, right in ((train_one_epoch, True), (_loop(reduce="unweighted"), False)):
             tree, arrays = encode(run_case(exercise, answer, case))
             assert (judge_case(exercise, case, decode(tree, arrays)) is None) == right
+
+
+def test_to_vectors_fallback_passes_and_is_bound_on_failure(capsys):
+    from course_utils.exercises.nb05 import to_vectors
+
+    check_to_vectors(to_vectors)
+    assert "Exercise 5.1: all 4 checks passed." in capsys.readouterr().out
+    namespace = {}
+    with pytest.raises(ExerciseFailure, match="Using the course's `to_vectors`"):
+        check(get("5.1"), lambda b: b.reshape(len(b), -1), namespace)
+    assert namespace["to_vectors"] is to_vectors

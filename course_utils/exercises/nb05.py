@@ -1,7 +1,7 @@
 """Exercises 5.1-5.3 (notebook 05, MLPs on images): flattening in CHW order, parameters of a dense layer,
 one epoch of training written as a loop.
 
-``dense_params`` and ``train_one_epoch`` are the course's versions the notebook falls back on.
+``to_vectors``, ``dense_params`` and ``train_one_epoch`` are the course's versions the notebook falls back on.
 """
 
 from __future__ import annotations
@@ -10,11 +10,16 @@ import numpy as np
 
 from course_utils.exercises.core import Exercise, compare, describe
 
-__all__ = ["EXERCISES", "dense_params", "train_one_epoch"]
+__all__ = ["EXERCISES", "to_vectors", "dense_params", "train_one_epoch"]
 
 
 def _chw(batch):
     return np.asarray(batch).transpose(0, 3, 1, 2).reshape(len(batch), -1)
+
+
+def to_vectors(batch: np.ndarray) -> np.ndarray:
+    """The course's answer: (N, H, W, C) channel-last images → (N, C·H·W) rows in channel-first order."""
+    return _chw(batch)
 
 
 def _judge_vectors(case, got):
@@ -220,6 +225,7 @@ EXERCISES = [
         cases=_vector_cases,
         fresh=lambda rng: [(rng.random((n, h, w, c)),) for n, h, w, c in ((2, 5, 3, 3), (1, 7, 4, 2), (4, 2, 6, 3))],
         judge=_judge_vectors,
+        fallback="course_utils.exercises.nb05.to_vectors",
     ),
     Exercise(
         number="5.2",

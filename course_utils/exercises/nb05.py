@@ -125,8 +125,9 @@ def _setup(case):
     import torch
 
     seed, x, y, batch_size, lr, momentum = case
-    torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(x.shape[1], 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    with torch.random.fork_rng():  # the notebook's own random state is left as it was
+        torch.manual_seed(seed)
+        model = torch.nn.Sequential(torch.nn.Linear(x.shape[1], 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
     x, y = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
     batches = [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(x), batch_size)]
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)

@@ -27,8 +27,11 @@ __all__ = [
     "check_numerical_gradient",
     "check_autograd_backward",
     "check_sgd_step",
+    "check_init_params",
+    "check_distinct_units",
     "check_to_vectors",
     "check_dense_params",
+    "check_train_one_epoch",
     "check_output_size",
     "check_conv_forward",
     "check_conv_backward",
@@ -63,8 +66,11 @@ check_backward = _checker("3.1", "check_backward")
 check_numerical_gradient = _checker("3.2", "check_numerical_gradient")
 check_autograd_backward = _checker("3.3", "check_autograd_backward")
 check_sgd_step = _checker("4.1", "check_sgd_step")
+check_init_params = _checker("4.2", "check_init_params")
+check_distinct_units = _checker("4.3", "check_distinct_units")
 check_to_vectors = _checker("5.1", "check_to_vectors")
 check_dense_params = _checker("5.2", "check_dense_params")
+check_train_one_epoch = _checker("5.3", "check_train_one_epoch")
 check_output_size = _checker("6.1", "check_output_size")
 check_conv_forward = _checker("6.2", "check_conv_forward")
 check_conv_backward = _checker("6.3", "check_conv_backward")

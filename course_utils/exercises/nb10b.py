@@ -105,7 +105,13 @@ EXERCISES = [
         target="make_my_net",
         cases=lambda: [(_protocol(),)],
         fresh=lambda rng: [
-            ({**_protocol(), "seed": int(rng.integers(1, 10_000)), "threshold": _protocol()["threshold"] - SEED_MARGIN},)
+            (
+                {
+                    **_protocol(),
+                    "seed": int(rng.integers(1, 10_000)),
+                    "threshold": _protocol()["threshold"] - SEED_MARGIN,
+                },
+            )
         ],
         judge=_judge,
         call=_call,

@@ -23,6 +23,20 @@ def _protocol() -> dict:
     return protocol()
 
 
+def _show(line: str) -> None:
+    """The measurement, for the student: a display output in a notebook (the checker's printed verdict
+    stays one line, the same in every run), a printed line elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython comes with the course
+        get_ipython = None
+    if get_ipython is None or get_ipython() is None:
+        print(line)
+    else:
+        display({"text/plain": line}, raw=True)
+
+
 def _call(make_my_net, case):
     """Kernel side: train and measure; one line for the student; the facts as plain data."""
     from course_utils.experiment import measure
@@ -31,7 +45,7 @@ def _call(make_my_net, case):
     facts = measure(make_my_net, **settings)
     if facts.get("accuracy") is not None:
         epochs = facts["epochs"]
-        print(
+        _show(
             f"Trained your network for {epochs} epoch{'s' * (epochs != 1)} on {facts['train_images']:,} images "
             f"(seed {facts['seed']}) in {facts['seconds']:.1f} s: validation accuracy {facts['accuracy']:.2%} "
             f"(threshold {settings['threshold']:.2%}); {facts['params']:,} parameters, "

@@ -122,6 +122,28 @@ def test_network_cost_points_at_the_first_wrong_row():
         check_network_cost(off_by_one)
 
 
+def test_network_cost_names_a_fractional_size():
+    def no_floor(C, W, layers):
+        rows, shape = [], (C, W, W)
+        for kind, *args in layers:
+            if kind == "pool":
+                out = (shape[1] - args[0]) / args[1] + 1
+                shape, params, madds = (shape[0], out, out), 0, 0
+            elif kind == "conv":
+                out, params, madds = conv_cost(shape[0], shape[1], *args)
+                shape = (args[0], out, out)
+            else:
+                n_in = int(np.prod(shape))
+                shape, params, madds = (args[0],), n_in * args[0] + args[0], n_in * args[0]
+            rows.append((shape, params, madds))
+        return rows
+
+    with pytest.raises(
+        ExerciseFailure, match=r"layer 2 of 3.*output shape is \(2, 3.5, 3.5\), expected \(2, 3, 3\).*round down"
+    ):
+        check_network_cost(no_floor)
+
+
 @pytest.mark.parametrize(
     ("returned", "message"),
     [

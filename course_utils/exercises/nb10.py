@@ -8,6 +8,8 @@ until the student's pass (the exercises' fallbacks).
 
 from __future__ import annotations
 
+import numpy as np
+
 from course_utils.exercises.core import Exercise, compare, describe
 
 __all__ = ["EXERCISES", "conv_cost", "network_cost", "LENET_LAYERS", "ALEXNET_2012_LAYERS"]
@@ -127,16 +129,22 @@ _NETWORK_MISTAKES = {
 }
 
 
+def _number(value):
+    """An int when ``value`` is a whole number, else the float (so that 6.5 stays visible as 6.5)."""
+    x = float(value)
+    return int(x) if x.is_integer() else x
+
+
 def _as_rows(got):
     """The student's rows as [(shape tuple, params, madds)], or None when they have another form."""
     if not isinstance(got, (list, tuple)):
         return None
     rows = []
     for row in got:
-        if not (isinstance(row, (list, tuple)) and len(row) == 3 and isinstance(row[0], (list, tuple))):
+        if not (isinstance(row, (list, tuple)) and len(row) == 3 and isinstance(row[0], (list, tuple, np.ndarray))):
             return None
         try:
-            rows.append((tuple(int(v) for v in row[0]), int(row[1]), int(row[2])))
+            rows.append((tuple(_number(v) for v in np.ravel(row[0])), _number(row[1]), _number(row[2])))
         except (TypeError, ValueError):
             return None
     return rows
@@ -156,6 +164,8 @@ def _judge_network(case, got):
     if len(rows) != len(expected):
         return f"for {len(layers)} layers the list has {len(rows)} rows; return one row per layer."
     hint = next((s for s, kw in _NETWORK_MISTAKES.items() if rows == _network_cost(C, W, layers, **kw)), None)
+    if hint is None and any(isinstance(v, float) for shape, *counts in rows for v in (*shape, *counts)):
+        hint = "a size is not a whole number: when (W − F)/S is not, the last window is dropped; round down (//)."
     tail = f" Likely mistake: {hint}" if hint else ""
     for index, (layer, mine, right) in enumerate(zip(layers, rows, expected, strict=True)):
         for field, a, b in zip(("output shape", "parameters", "multiply-adds"), mine, right, strict=True):
@@ -200,7 +210,11 @@ EXERCISES = [
     Exercise(
         number="10.2",
         target="network_cost",
-        cases=lambda: [(1, 28, LENET_LAYERS), (3, 227, ALEXNET_2012_LAYERS), (2, 9, (("pool", 3, 1), ("dense", 4)))],
+        cases=lambda: [
+            (1, 28, LENET_LAYERS),
+            (3, 227, ALEXNET_2012_LAYERS),
+            (2, 9, (("pool", 3, 1), ("pool", 2, 2), ("dense", 4))),
+        ],
         fresh=_fresh_network,
         judge=_judge_network,
         passed="Exercise 10.2: LeNet, the 2012 AlexNet and a small net: all {n} tables are right.",

@@ -41,6 +41,8 @@ __all__ = [
     "check_lenet_table",
     "check_head_losses",
     "check_conv_cost",
+    "check_network_cost",
+    "check_my_net",
 ]
 
 
@@ -80,3 +82,5 @@ check_maxpool_backward = _checker("7.3", "check_maxpool_backward")
 check_lenet_table = _checker("8.1", "check_lenet_table")
 check_head_losses = _checker("9.1", "check_head_losses")
 check_conv_cost = _checker("10.1", "check_conv_cost")
+check_network_cost = _checker("10.2", "check_network_cost")
+check_my_net = _checker("10.3", "check_my_net")

@@ -112,6 +112,7 @@ def _reference_answers():
         meanpool_forward_reference,
     )
     from course_utils.exercises.nb08 import LENET_ROWS
+    from course_utils.experiment import wider_lenet
     from course_utils.layers import conv_output_size
 
     def sgd(p, g, lr, wd):
@@ -125,6 +126,7 @@ def _reference_answers():
         "0.1": lambda h, w, c: h * w * c,
         "1.1": {"a": [1.0, -2.0], "h": [1.0, 0.0], "f": 2.0},
         "1.2": dict(nb01.OUTPUT_TASKS),
+        "10.3": wider_lenet,
         "2.1": losses.gaussian_nll,
         "2.2": losses.bernoulli_nll,
         "2.3": losses.categorical_nll,

@@ -1,0 +1,256 @@
+"""Exercises 10.1-10.3: the right answers pass, each recognised mistake gets its own message."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course_utils.checks import ExerciseFailure, check_conv_cost, check_my_net, check_network_cost
+from course_utils.exercises import get
+from course_utils.exercises.core import check
+from course_utils.exercises.nb10 import conv_cost, network_cost
+from course_utils.exercises.nb10b import _judge as judge_experiment
+from course_utils.experiment import FAST_PROTOCOL, PROTOCOL, wider_lenet
+from course_utils.models import LeNet
+
+# --- 10.1 ------------------------------------------------------------------------------------------
+
+
+def test_conv_cost_accepts_the_right_answer(capsys):
+    check_conv_cost(conv_cost)
+    assert "Exercise 10.1: all 4 checks passed." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda C, W, K, F, S, P: ((W - F + 2 * P) // S + 1, K * C * F * F, conv_cost(C, W, K, F, S, P)[2]), "biases"),
+        (
+            lambda C, W, K, F, S, P: (
+                (o := (W - F + 2 * P) // S + 1),
+                K * (F * F + 1),
+                K * o * o * F * F,
+            ),
+            "spans all C input channels",
+        ),
+        (
+            lambda C, W, K, F, S, P: (*conv_cost(C, W, K, F, S, P)[:2], K * W * W * C * F * F),
+            "every input position",
+        ),
+        (lambda C, W, K, F, S, P: conv_cost(C, W, K, F, S, 0), "padding is left out"),
+        (
+            lambda C, W, K, F, S, P: (
+                (o := (W - F + 2 * P) // S + 1),
+                K * (C * F * F + 1),
+                K * o * o * (C * F * F + 1),
+            ),
+            "bias is counted as a multiply-add",
+        ),
+        (
+            lambda C, W, K, F, S, P: (
+                (o := (W - F + 2 * P) / S + 1),
+                K * (C * F * F + 1),
+                K * o * o * C * F * F,
+            ),
+            "rounded down",
+        ),
+    ],
+)
+def test_conv_cost_names_each_mistake(wrong, message):
+    with pytest.raises(ExerciseFailure, match=message):
+        check_conv_cost(wrong)
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"), [(None, "returned None"), ((55, 34944), r"shape \(2,\), expected \(3,\)")]
+)
+def test_conv_cost_explains_a_wrong_form(returned, message):
+    with pytest.raises(ExerciseFailure, match=message):
+        check_conv_cost(lambda *args: returned)
+
+
+def test_conv_cost_fallback_is_the_right_answer_and_is_bound_on_failure(capsys):
+    namespace = {}
+    with pytest.raises(NotImplementedError):
+        check(get("10.1"), lambda *args: (_ for _ in ()).throw(NotImplementedError("10.1")), namespace)
+    assert namespace["conv_cost"] is conv_cost
+    assert "Using the course's `conv_cost`" in capsys.readouterr().out
+    rng = np.random.default_rng(1)
+    for case in get("10.1").fresh(rng):
+        assert get("10.1").judge(case, conv_cost(*case)) is None
+
+
+# --- 10.2 ------------------------------------------------------------------------------------------
+
+
+def test_network_cost_accepts_the_right_answer(capsys):
+    check_network_cost(network_cost)
+    assert "all 3 tables are right" in capsys.readouterr().out
+    exercise = get("10.2")
+    for case in exercise.fresh(np.random.default_rng(2)):
+        assert exercise.judge(case, network_cost(*case)) is None
+
+
+def _variant(**mistake):
+    from course_utils.exercises.nb10 import _network_cost
+
+    return lambda C, W, layers: _network_cost(C, W, layers, **mistake)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (_variant(keep_channels=True), "span the maps of the layer before"),
+        (_variant(pool_params=True), "pooling has no weights"),
+        (_variant(flatten="channels"), "reads all C·W·W numbers"),
+        (_variant(dense_bias=False), r"n_in·n weights plus n biases"),
+    ],
+)
+def test_network_cost_names_each_mistake(wrong, message):
+    with pytest.raises(ExerciseFailure, match=message) as info:
+        check_network_cost(wrong)
+    assert "layer " in str(info.value) and len(str(info.value)) < 600  # the row, not the table
+
+
+def test_network_cost_points_at_the_first_wrong_row():
+    def off_by_one(C, W, layers):
+        rows = network_cost(C, W, layers)
+        shape, params, madds = rows[-1]
+        return [*rows[:-1], (shape, params + 1, madds)]
+
+    with pytest.raises(ExerciseFailure, match=r"layer 7 of 7, \('dense', 10\).*the parameters is 851, expected 850"):
+        check_network_cost(off_by_one)
+
+
+def test_network_cost_names_a_fractional_size():
+    def no_floor(C, W, layers):
+        rows, shape = [], (C, W, W)
+        for kind, *args in layers:
+            if kind == "pool":
+                out = (shape[1] - args[0]) / args[1] + 1
+                shape, params, madds = (shape[0], out, out), 0, 0
+            elif kind == "conv":
+                out, params, madds = conv_cost(shape[0], shape[1], *args)
+                shape = (args[0], out, out)
+            else:
+                n_in = int(np.prod(shape))
+                shape, params, madds = (args[0],), n_in * args[0] + args[0], n_in * args[0]
+            rows.append((shape, params, madds))
+        return rows
+
+    with pytest.raises(
+        ExerciseFailure, match=r"layer 2 of 3.*output shape is \(2, 3.5, 3.5\), expected \(2, 3, 3\).*round down"
+    ):
+        check_network_cost(no_floor)
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [
+        (None, "returned None"),
+        ({"conv1": 1}, "one row per layer"),
+        ([((6, 28, 28), 156, 117600)], "has 1 rows"),
+    ],
+)
+def test_network_cost_explains_a_wrong_form(returned, message):
+    with pytest.raises(ExerciseFailure, match=message):
+        check_network_cost(lambda C, W, layers: returned)
+
+
+def test_network_cost_fallback_is_bound_on_failure():
+    namespace = {}
+    with pytest.raises(ExerciseFailure, match="until yours passes 10.2"):
+        check(get("10.2"), lambda C, W, layers: None, namespace)
+    assert namespace["network_cost"] is network_cost
+
+
+# --- 10.3: mistakes found before any training (fast) ----------------------------------------------
+
+
+class _Softmax(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = wider_lenet()
+
+    def forward(self, x):
+        return self.net(x).softmax(dim=1)
+
+
+def _too_big():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 200), nn.ReLU(), nn.Linear(200, 10))
+
+
+def _too_slow():
+    return nn.Sequential(
+        nn.Conv2d(1, 128, 5, padding=2), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10)
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: None, "returned None"),
+        (lambda: LeNet, "returned the class LeNet itself"),
+        (lambda: 3, "not a torch nn.Module"),
+        (lambda: nn.Sequential(nn.Flatten(), nn.Softmax(dim=1)), "no parameters"),
+        (lambda: nn.Sequential(nn.Conv2d(1, 10, 5), nn.AdaptiveMaxPool2d(1)), r"returns shape \(2, 10, 1, 1\)"),
+        (_Softmax, "softmax is applied inside the model"),
+        (_too_big, "159,010 parameters, over the budget of 100,000"),
+        (_too_slow, "multiply-adds per image, over the budget of 2,000,000"),
+    ],
+)
+def test_my_net_mistakes_found_before_training(make, message):
+    with pytest.raises(ExerciseFailure, match=message):
+        check_my_net(make)
+
+
+def test_my_net_keeps_the_students_own_error():
+    def unfinished():
+        raise NotImplementedError("Exercise 10.3: Beat LeNet in one epoch")
+
+    with pytest.raises(NotImplementedError, match="Exercise 10.3"):
+        check_my_net(unfinished)
+
+
+def _facts(accuracy, **extra):
+    return {
+        "type": "Sequential", "module": True, "params": 65_162, "mult_adds": 1_645_440, "output_shape": (2, 10),
+        "softmax_like": False, "accuracy": accuracy, "epochs": 1, "train_images": 10_000, "seed": 0,
+        "seconds": 1.0, "diverged": False, **extra,
+    }  # fmt: skip
+
+
+def test_my_net_judge_reads_the_measurement():
+    case = (dict(PROTOCOL),)
+    assert judge_experiment(case, _facts(0.9538)) is None
+    low = judge_experiment(case, _facts(0.9371))
+    assert "reached 93.71% on the 5,000 validation images; the threshold is 95.00%" in low
+    fresh = ({**PROTOCOL, "seed": 7, "threshold": 0.945},)
+    assert "second run, with seed 7" in judge_experiment(fresh, _facts(0.94, seed=7))
+    assert "diverged" in judge_experiment(case, _facts(None, diverged=True))
+    assert "did not follow the protocol" in judge_experiment(case, _facts(0.99, epochs=3))
+    assert "could not be read" in judge_experiment(case, None)
+
+
+# --- 10.3: measured (a few seconds each, in the short protocol) -----------------------------------
+
+
+def test_my_net_measured_passes_for_a_sensible_change_and_not_for_lenet(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    check_my_net(wider_lenet)
+    out = capsys.readouterr().out
+    assert f"on {FAST_PROTOCOL['train_images']:,} images (seed 0)" in out and "reaches the threshold" in out
+    with pytest.raises(ExerciseFailure, match=r"reached \d+\.\d+% .* the threshold is 82\.00%"):
+        check_my_net(LeNet)
+
+
+def test_measure_uses_the_validation_split_and_leaves_the_test_set_alone(monkeypatch):
+    from course_utils import experiment
+
+    seen = []
+    real = experiment.load_mnist
+    monkeypatch.setattr(experiment, "load_mnist", lambda split="train", **kw: seen.append(split) or real(split, **kw))
+    experiment._DATA.clear()
+    facts = experiment.measure(LeNet, train_images=256, epochs=1)
+    assert seen == ["train"] and 0 <= facts["accuracy"] <= 1 and facts["params"] == 61_706
+    assert isinstance(facts["seconds"], float) and torch.get_default_dtype() == torch.float32

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.exercises import nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10
+from course_utils.exercises import nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb08b, nb09, nb10
 from course_utils.exercises.core import Exercise, ExerciseFailure
 from course_utils.exercises.core import check as _check
 
@@ -19,7 +19,7 @@ __all__ = ["EXERCISES", "Exercise", "ExerciseFailure", "check", "get"]
 
 EXERCISES: dict[str, Exercise] = {
     exercise.number: exercise
-    for module in (nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10)
+    for module in (nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb08b, nb09, nb10)
     for exercise in module.EXERCISES
 }
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import conv2d_backward, conv_output_size, conv2d_forward, maxpool2d_backward, maxpool2d_forward
+from .layers import conv2d_backward, conv2d_forward, conv_output_size, maxpool2d_backward, maxpool2d_forward
 from .losses import categorical_nll
 
 __all__ = [

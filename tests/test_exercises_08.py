@@ -23,7 +23,9 @@ def test_the_reference_passes_on_fresh_cases_and_matches_pytorch():
         assert judge_case(exercise, case, decode(*encode(run_case(exercise, variant_table, case)))) is None, case
         size = case[0]
         summary = summarize(lenet_variant_net(*case), (1, size, size))  # the table is what PyTorch measures
-        assert all(summary[n].output_shape == s and summary[n].params == p for n, (s, p) in variant_table(*case).items())
+        assert all(
+            summary[n].output_shape == s and summary[n].params == p for n, (s, p) in variant_table(*case).items()
+        )
     fresh = exercise.fresh(np.random.default_rng(1))
     assert set(fresh).isdisjoint(exercise.cases())
 

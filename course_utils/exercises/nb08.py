@@ -46,7 +46,11 @@ def _mistakes(size: int, kernel: int, pad: int) -> tuple[dict, dict]:
     shapes = {
         "conv1": {
             (6, size - k + 1, size - k + 1): f"the padding is left out: conv1 pads by {pad}, so {rule}.",
-            (6, size - k + pad + 1, size - k + pad + 1): f"the padding is counted once: it is added on both sides, {rule}.",
+            (
+                6,
+                size - k + pad + 1,
+                size - k + pad + 1,
+            ): f"the padding is counted once: it is added on both sides, {rule}.",
             (6, c1 - 1, c1 - 1): f"the + 1 is missing: {rule}.",
         },
         "pool1": {(6, c1, c1): f"2×2 pooling with stride 2 halves the height and width: ({c1} − 2)/2 + 1 = {p1}."},
@@ -58,15 +62,25 @@ def _mistakes(size: int, kernel: int, pad: int) -> tuple[dict, dict]:
         "pool2": {(16, c2, c2): f"2×2 pooling with stride 2 halves the height and width: ({c2} − 2)/2 + 1 = {p2}."},
     }
     flat, wrong_flat = 16 * p2 * p2, {}
-    for n, why in ((16 * c2 * c2, "pool2's halving is left out"), (6 * p2 * p2, "pool2 has 16 maps, not 6"),
-                   (p2 * p2, "the 16 maps are left out"), (400, "400 is the modern LeNet's, not this variant's")):  # fmt: skip
+    reasons = (
+        (16 * c2 * c2, "pool2's halving is left out"),
+        (6 * p2 * p2, "pool2 has 16 maps, not 6"),
+        (p2 * p2, "the 16 maps are left out"),
+        (400, "400 is the modern LeNet's, not this variant's"),
+    )
+    for n, why in reasons:
         if n != flat:
-            wrong_flat.setdefault(n * 120 + 120, f"fc1 reads the flattened pool2 output, 16 × {p2} × {p2} = {flat} numbers ({why}).")
+            wrong_flat.setdefault(
+                n * 120 + 120, f"fc1 reads the flattened pool2 output, 16 × {p2} × {p2} = {flat} numbers ({why})."
+            )
     params = {
         "conv1": {6 * k * k: f"the biases are missing: one per filter, so 6 × {k * k} weights + 6 biases."},
         "conv2": {
             16 * 6 * k * k: f"the biases are missing: one per filter, so 16 × {6 * k * k} weights + 16 biases.",
-            16 * (k * k + 1): f"each filter spans all 6 input maps: 6 × {k} × {k} = {6 * k * k} weights per filter, not {k * k}.",
+            16
+            * (
+                k * k + 1
+            ): f"each filter spans all 6 input maps: 6 × {k} × {k} = {6 * k * k} weights per filter, not {k * k}.",
             16 * k * k: f"each filter spans all 6 input maps (6 × {k} × {k} weights) and has a bias.",
             16 * 6 * k * k + 6 * 16: "one bias per filter (16), not one per input map and filter.",
             16 * 6 * k * k + 6: "one bias per filter (16), not per input map.",
@@ -108,13 +122,18 @@ def _judge_row(name, shape, params, row, known) -> str | None:
         return f"row {name!r}: the parameter count must be a number, got {describe(got_params)}."
     if got_params != params:
         why = param_mistakes.get(name, {}).get(got_params, "")
+        reads = (got_params - 120) / 120
+        if not why and name == "fc1" and reads == int(reads) > 0:
+            flat = (params - 120) // 120
+            side = round((flat / 16) ** 0.5)
+            why = f"fc1 reads the flattened pool2 output, 16 × {side} × {side} = {flat} numbers, not {int(reads)}."
         return f"row {name!r}: {name} has {params:,} parameters, you have {got_params:g}. {why}".rstrip()
     return None
 
 
 def _judge_table(table, size, kernel, pad, where="") -> str | None:
     if table is None:
-        return "your answer is None. Did you forget to assign (or `return`) the dict?"
+        return "your answer is None: expected a dict {layer name: (output shape, parameters)}. Did you forget `return`?"
     if not isinstance(table, dict):
         return f"expected a dict {{layer name: (output shape, parameters)}}, got {describe(table)}."
     missing = [name for name in _NAMES if name not in table]

@@ -71,7 +71,9 @@ def _forward(params, x, *, conv_act=True, fc_act=True, pools=("max", "max"), las
     return scores.numpy()
 
 
-_MEAN_POOL = "mean pooling is used: the modern LeNet takes the maximum of each 2×2 window (nn.MaxPool2d(2)) in both pools."
+_MEAN_POOL = (
+    "mean pooling is used: the modern LeNet takes the maximum of each 2×2 window (nn.MaxPool2d(2)) in both pools."
+)
 _WIRING = {
     "the activation g is missing: apply ReLU after conv1, conv2, fc1 and fc2.": {"conv_act": False, "fc_act": False},
     "the ReLU after the conv layers is missing: each conv layer is followed by ReLU (then pooling).": {
@@ -101,7 +103,9 @@ def _judge_shapes(names, params) -> str | None:
         return "the biases are missing (bias=False?): every conv and linear layer of LeNet has one bias per output."
     for i, (name, shape) in enumerate(_EXPECTED):
         if i >= len(shapes):
-            return f"your module has {len(shapes)} parameter tensors, LeNet has 10; the first missing is {name} {shape}."
+            return (
+                f"your module has {len(shapes)} parameter tensors, LeNet has 10; the first missing is {name} {shape}."
+            )
         got = shapes[i]
         if got == shape:
             continue

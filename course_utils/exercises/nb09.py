@@ -60,7 +60,8 @@ def _check_tensor(got, head: str) -> str | None:
     if not got.requires_grad:
         return (
             f"the {head} loss carries no gradient (requires_grad is False): it was cut off from the outputs "
-            "(.detach(), .numpy(), .item() or a new torch.tensor(...)). Compute it from the outputs with torch operations."
+            "(.detach(), .numpy(), .item() or a new torch.tensor(...)). Compute it from the outputs with torch "
+            "operations."
         )
     if got.array.shape != ():
         return (
@@ -114,8 +115,8 @@ def _judge_bernoulli(case, got):
     got_value = float(got.array)
     if not np.isfinite(got_value):
         return (
-            f"for logits up to |z| = {np.abs(z).max():.0f} the Bernoulli loss is {got_value}: log(σ(z)) or log(1 − σ(z)) "
-            "of a probability that rounded to 0 gives −inf. Use the stable form log(1 + e^z) − y·z, with "
+            f"for logits up to |z| = {np.abs(z).max():.0f} the Bernoulli loss is {got_value}: log(σ(z)) or "
+            "log(1 − σ(z)) of a probability that rounded to 0 gives −inf. Use the stable form log(1 + e^z) − y·z, with "
             "F.softplus(z) (or torch.logaddexp) for log(1 + e^z)."
         )
     return compare(
@@ -145,8 +146,8 @@ def _judge_categorical(case, got):
     got_value = float(got.array)
     if not np.isfinite(got_value):
         return (
-            f"for logits up to {np.abs(z).max():.0f} the Categorical loss is {got_value}: exp of a large logit overflows, "
-            "or log of a probability that rounded to 0 is −inf. Compute log softmax directly: z_k − logsumexp(z) "
+            f"for logits up to {np.abs(z).max():.0f} the Categorical loss is {got_value}: exp of a large logit "
+            "overflows, or log of a probability that rounded to 0 is −inf. Compute log softmax directly: z_k − logsumexp(z) "
             "(torch.logsumexp subtracts the maximum for you)."
         )
     p = np.exp(_log_softmax(z))

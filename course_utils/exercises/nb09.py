@@ -147,8 +147,8 @@ def _judge_categorical(case, got):
     if not np.isfinite(got_value):
         return (
             f"for logits up to {np.abs(z).max():.0f} the Categorical loss is {got_value}: exp of a large logit "
-            "overflows, or log of a probability that rounded to 0 is −inf. Compute log softmax directly: z_k − logsumexp(z) "
-            "(torch.logsumexp subtracts the maximum for you)."
+            "overflows, or log of a probability that rounded to 0 is −inf. Compute log softmax directly: "
+            "z_k − logsumexp(z) (torch.logsumexp subtracts the maximum for you)."
         )
     p = np.exp(_log_softmax(z))
     return compare(

@@ -39,7 +39,11 @@ __all__ = [
     "check_meanpool_forward",
     "check_maxpool_backward",
     "check_lenet_table",
-    "check_head_losses",
+    "check_lenet_variant",
+    "check_my_lenet",
+    "check_gaussian_loss",
+    "check_bernoulli_loss",
+    "check_categorical_loss",
     "check_conv_cost",
     "check_network_cost",
     "check_my_net",
@@ -80,7 +84,11 @@ check_maxpool_forward = _checker("7.1", "check_maxpool_forward")
 check_meanpool_forward = _checker("7.2", "check_meanpool_forward")
 check_maxpool_backward = _checker("7.3", "check_maxpool_backward")
 check_lenet_table = _checker("8.1", "check_lenet_table")
-check_head_losses = _checker("9.1", "check_head_losses")
+check_lenet_variant = _checker("8.2", "check_lenet_variant")
+check_my_lenet = _checker("8.3", "check_my_lenet")
+check_gaussian_loss = _checker("9.1", "check_gaussian_loss")
+check_bernoulli_loss = _checker("9.2", "check_bernoulli_loss")
+check_categorical_loss = _checker("9.3", "check_categorical_loss")
 check_conv_cost = _checker("10.1", "check_conv_cost")
 check_network_cost = _checker("10.2", "check_network_cost")
 check_my_net = _checker("10.3", "check_my_net")

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import conv2d_backward, conv2d_forward, maxpool2d_backward, maxpool2d_forward
+from .layers import conv2d_backward, conv2d_forward, conv_output_size, maxpool2d_backward, maxpool2d_forward
 from .losses import categorical_nll
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "summarize",
     "NumpyLeNet",
     "NUMPY_LENET_SHAPES",
+    "lenet_variant_net",
 ]
 
 
@@ -328,6 +329,24 @@ class LeNet(nn.Sequential):
                 x = layer(x)
                 maps[name] = x
         return maps
+
+
+def lenet_variant_net(size: int, kernel: int, pad: int) -> nn.Sequential:
+    """The modern LeNet's layers for 1×size×size inputs, both convolutions kernel×kernel and conv1
+    padded by ``pad`` (notebook 08, exercise 8.2's variants): (B, 1, size, size) → (B, 10).
+
+    ValueError (from ``conv_output_size``) when a size does not divide evenly."""
+    c1 = conv_output_size(size, kernel, P=pad)
+    side = conv_output_size(conv_output_size(conv_output_size(c1, 2, S=2), kernel), 2, S=2)
+    layers = [
+        ("conv1", nn.Conv2d(1, 6, kernel, padding=pad)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(6, 16, kernel)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+        ("flatten", nn.Flatten()),
+        ("fc1", nn.Linear(16 * side * side, 120)), ("relu3", nn.ReLU()),
+        ("fc2", nn.Linear(120, 84)), ("relu4", nn.ReLU()),
+        ("fc3", nn.Linear(84, 10)),
+    ]  # fmt: skip
+    return nn.Sequential(OrderedDict(layers))
 
 
 # ---------------------------------------------------------------------------------------------

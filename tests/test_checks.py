@@ -111,9 +111,10 @@ def _reference_answers():
         maxpool_forward_reference,
         meanpool_forward_reference,
     )
-    from course_utils.exercises.nb08 import LENET_ROWS
+    from course_utils.exercises.nb08 import LENET_ROWS, variant_table
     from course_utils.experiment import wider_lenet
     from course_utils.layers import conv_output_size
+    from course_utils.models import LeNet
 
     def sgd(p, g, lr, wd):
         return {k: v - lr * (g[k] + (wd * v if k in ("W", "V") else 0)) for k, v in p.items()}
@@ -141,11 +142,11 @@ def _reference_answers():
         "7.2": meanpool_forward_reference,
         "7.3": maxpool_backward_loops,
         "8.1": {name: (shape, params) for name, shape, params in LENET_ROWS},
-        "9.1": lambda o, t: (
-            0.5 * F.mse_loss(o[:, 0], t[:, 0]),
-            F.binary_cross_entropy_with_logits(o[:, 1], t[:, 1]),
-            F.cross_entropy(o[:, 2:], t[:, 2].long()),
-        ),
+        "8.2": variant_table,
+        "8.3": LeNet,
+        "9.1": lambda mu, y: 0.5 * F.mse_loss(mu, y),
+        "9.2": F.binary_cross_entropy_with_logits,
+        "9.3": F.cross_entropy,
         "10.1": conv_cost,
     }
 
@@ -515,60 +516,7 @@ def test_lenet_table_wants_every_row():
 # --- notebooks 09 and 10 -----------------------------------------------------------------------
 
 
-def _head_losses(outputs, targets):
-    import torch.nn.functional as F
-
-    return (
-        0.5 * F.mse_loss(outputs[:, 0], targets[:, 0]),
-        F.binary_cross_entropy_with_logits(outputs[:, 1], targets[:, 1]),
-        F.cross_entropy(outputs[:, 2:], targets[:, 2].long()),
-    )
-
-
-def test_head_losses(capsys):
-    from course_utils.checks import check_head_losses
-
-    check_head_losses(_head_losses)
-    assert "Exercise 9.1: all three losses are right" in capsys.readouterr().out
-
-
-def _replace(head, value_fn):
-    def wrong(outputs, targets):
-        losses = list(_head_losses(outputs, targets))
-        losses[head] = value_fn(outputs, targets)
-        return tuple(losses)
-
-    return wrong
-
-
-@pytest.mark.parametrize(
-    ("wrong", "hint"),
-    [
-        (_replace(0, lambda o, t: ((o[:, 0] - t[:, 0]) ** 2).mean()), "Gaussian.*½ is missing"),
-        (_replace(0, lambda o, t: 0.5 * ((o[:, 0] - t[:, 0]) ** 2).sum()), "summed over the batch"),
-        (
-            _replace(1, lambda o, t: torch.nn.functional.binary_cross_entropy_with_logits(o[:, 1].sigmoid(), t[:, 1])),
-            "Bernoulli.*sigmoid is applied twice",
-        ),
-        (
-            _replace(2, lambda o, t: torch.nn.functional.cross_entropy(o[:, 2:].softmax(1), t[:, 2].long())),
-            "Categorical.*softmax is applied before",
-        ),
-        (
-            _replace(2, lambda o, t: torch.nn.functional.cross_entropy(o[:, :10], t[:, 2].long())),
-            "columns 2 to 11",
-        ),
-        (lambda o, t: _head_losses(o, t)[:2], "as a tuple"),
-        (lambda o, t: tuple(float(v) for v in _head_losses(o, t)), "not a torch tensor"),
-        (lambda o, t: tuple(v.detach() for v in _head_losses(o, t)), "carries no gradient"),
-        (_replace(0, lambda o, t: 0.5 * (o[:, 0] - t[:, 0]) ** 2), "one number"),
-    ],
-)
-def test_head_losses_names_the_mistake(wrong, hint):
-    from course_utils.checks import check_head_losses
-
-    with pytest.raises(ExerciseFailure, match=hint):
-        check_head_losses(wrong)
+# Exercises 9.1-9.3 (the three heads' losses): tests/test_exercises_09.py
 
 
 def _conv_cost(C, W, K, F, S, P):

@@ -528,7 +528,7 @@ def test_conv_cost(capsys):
     from course_utils.checks import check_conv_cost
 
     check_conv_cost(_conv_cost)
-    assert "Exercise 10.1: all 4 checks passed." in capsys.readouterr().out
+    assert "Exercise 10.1: all 5 checks passed." in capsys.readouterr().out
 
 
 def _without_biases(C, W, K, F, S, P):

@@ -1,5 +1,7 @@
 """Exercises 10.1-10.3: the right answers pass, each recognised mistake gets its own message."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -18,7 +20,7 @@ from course_utils.models import LeNet
 
 def test_conv_cost_accepts_the_right_answer(capsys):
     check_conv_cost(conv_cost)
-    assert "Exercise 10.1: all 4 checks passed." in capsys.readouterr().out
+    assert "Exercise 10.1: all 5 checks passed." in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -80,6 +82,44 @@ def test_conv_cost_fallback_is_the_right_answer_and_is_bound_on_failure(capsys):
         assert get("10.1").judge(case, conv_cost(*case)) is None
 
 
+def _conv_floor(rounding):
+    return lambda C, W, K, F, S, P: (
+        (o := rounding((W - F + 2 * P) / S) + 1),
+        K * (C * F * F + 1),
+        K * o * o * C * F * F,
+    )
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (_conv_floor(round), "rounded to the nearest whole number.*use //"),
+        (_conv_floor(math.ceil), "rounded up.*use //"),
+        (lambda C, W, K, F, S, P: conv_cost(C, W + P, K, F, S, 0), "padding is counted once"),
+        (lambda C, W, K, F, S, P: conv_cost(C, W, K, F, 1, P), "stride is left out"),
+        (
+            lambda C, W, K, F, S, P: (*conv_cost(C, W, K, F, S, P)[:2], conv_cost(C, W, 1, F, S, P)[2]),
+            "multiply-adds are those of one filter",
+        ),
+        (
+            lambda C, W, K, F, S, P: (conv_cost(C, W, K, F, S, P)[0], C * F * F + 1, conv_cost(C, W, K, F, S, P)[2]),
+            "parameters are those of one filter",
+        ),
+    ],
+)
+def test_conv_cost_names_more_mistakes(wrong, message):
+    # rounding to the nearest passes the four layers of real networks: the fifth case, 5.75, catches it
+    with pytest.raises(ExerciseFailure, match=message):
+        check_conv_cost(wrong)
+
+
+def test_conv_cost_fresh_cases_catch_rounding_to_the_nearest():
+    exercise = get("10.1")
+    for seed in range(5):
+        cases = exercise.fresh(np.random.default_rng(seed))
+        assert any(exercise.judge(case, _conv_floor(round)(*case)) for case in cases)
+
+
 # --- 10.2 ------------------------------------------------------------------------------------------
 
 
@@ -118,7 +158,7 @@ def test_network_cost_points_at_the_first_wrong_row():
         shape, params, madds = rows[-1]
         return [*rows[:-1], (shape, params + 1, madds)]
 
-    with pytest.raises(ExerciseFailure, match=r"layer 7 of 7, \('dense', 10\).*the parameters is 851, expected 850"):
+    with pytest.raises(ExerciseFailure, match=r"layer 7 of 7, \('dense', 10\).*parameters 851, expected 850"):
         check_network_cost(off_by_one)
 
 
@@ -139,7 +179,7 @@ def test_network_cost_names_a_fractional_size():
         return rows
 
     with pytest.raises(
-        ExerciseFailure, match=r"layer 2 of 3.*output shape is \(2, 3.5, 3.5\), expected \(2, 3, 3\).*round down"
+        ExerciseFailure, match=r"layer 2 of 3.*output shape \(2, 3.5, 3.5\), expected \(2, 3, 3\).*round down"
     ):
         check_network_cost(no_floor)
 
@@ -155,6 +195,38 @@ def test_network_cost_names_a_fractional_size():
 def test_network_cost_explains_a_wrong_form(returned, message):
     with pytest.raises(ExerciseFailure, match=message):
         check_network_cost(lambda C, W, layers: returned)
+
+
+def _rows_changed(change):
+    return lambda C, W, layers: [
+        change(kind, row) for (kind, *_), row in zip(layers, network_cost(C, W, layers), strict=True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (_variant(dense_madd_bias=True), "biases are added, not multiplied"),
+        (_rows_changed(lambda kind, row: (row[0], row[1], 1) if kind == "pool" else row), "pooling has no weights"),
+        (
+            _rows_changed(lambda kind, row: (row[0][0], *row[1:]) if len(row[0]) == 1 else row),
+            r"row 5's output shape is int 120.*\(120,\)",
+        ),
+        (lambda C, W, layers: _totals(network_cost(C, W, layers)), "not the running total"),
+    ],
+)
+def test_network_cost_names_more_mistakes(wrong, message):
+    with pytest.raises(ExerciseFailure, match=message) as info:
+        check_network_cost(wrong)
+    assert len(str(info.value)) < 600  # one row, never the whole table
+
+
+def _totals(rows):
+    out, params, madds = [], 0, 0
+    for shape, p, m in rows:
+        params, madds = params + p, madds + m
+        out.append((shape, params, madds))
+    return out
 
 
 def test_network_cost_fallback_is_bound_on_failure():

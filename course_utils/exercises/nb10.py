@@ -24,14 +24,22 @@ def conv_cost(C, W, K, F, S, P):
     return out, K * (C * F * F + 1), K * out * out * C * F * F
 
 
-def _conv_cost(C, W, K, F, S, P, *, bias=True, channels=True, positions="out", floor=True, pad=True, madd_bias=False):
-    """conv_cost, and with a keyword its typical mistakes."""
-    P = P if pad else 0
-    out = (W - F + 2 * P) // S + 1 if floor else (W - F + 2 * P) / S + 1
+def _conv_cost(
+    C, W, K, F, S, P, *, bias=True, channels=True, positions="out", floor=True, pad=2, madd_bias=False, stride=True,
+    filters=True, filters_params=True,
+):  # fmt: skip
+    """conv_cost, and with a keyword its typical mistakes (floor: True, "none", "nearest" or "up")."""
+    S = S if stride else 1
+    span = W - F + pad * P
+    out = {True: span // S, "none": span / S, "nearest": round(span / S), "up": -(-span // S)}[floor] + 1
     depth = C if channels else 1
     per_filter = depth * F * F + (1 if bias else 0)
     where = out * out if positions == "out" else W * W
-    return out, K * per_filter, K * where * (depth * F * F + (1 if madd_bias else 0))
+    return (
+        out,
+        (K if filters_params else 1) * per_filter,
+        (K if filters else 1) * where * (depth * F * F + (1 if madd_bias else 0)),
+    )
 
 
 _CONV_MISTAKES = {
@@ -39,7 +47,16 @@ _CONV_MISTAKES = {
     "each filter spans all C input channels: C·F·F weights, not F·F.": {"channels": False},
     "the multiply-adds are counted at every input position; a filter is applied at each of the "
     "W_out × W_out output positions.": {"positions": "in"},
-    "the padding is left out of W_out: it adds P on both sides, (W − F + 2P)/S + 1.": {"pad": False},
+    "the padding is left out of W_out: it adds P on both sides, (W − F + 2P)/S + 1.": {"pad": 0},
+    "the padding is counted once: it adds P on both sides, so 2P, (W − F + 2P)/S + 1.": {"pad": 1},
+    "the stride is left out of W_out: a filter moving S pixels per step fits (W − F + 2P)/S + 1 times.": {
+        "stride": False
+    },
+    "the parameters are those of one filter: each of the K filters has its own C·F·F weights and bias.": {
+        "filters_params": False
+    },
+    "the multiply-adds are those of one filter: each of the K filters makes its own dot products at every "
+    "output position.": {"filters": False},
     "the bias is counted as a multiply-add: adding b multiplies nothing by a weight; count only the "
     "C·F·F products of each dot product.": {"madd_bias": True},
 }
@@ -48,11 +65,16 @@ _CONV_MISTAKES = {
 def _judge_conv(case, got):
     C, W, K, F, S, P = case
     mistakes = {s: (lambda kw=kw: _conv_cost(*case, **kw)) for s, kw in _CONV_MISTAKES.items()}
-    mistakes[
-        f"(W − F + 2P)/S + 1 = {(W - F + 2 * P) / S + 1:g} is not a whole number for this layer: the filter's "
-        "last step would hang over the padded edge. PyTorch drops that incomplete step, so W_out is rounded "
-        "down (use //)."
-    ] = lambda: _conv_cost(*case, floor=False)
+    for how, verb in (
+        ("none", "is not rounded"),
+        ("nearest", "is rounded to the nearest whole number"),
+        ("up", "is rounded up"),
+    ):
+        mistakes[
+            f"(W − F + 2P)/S + 1 = {(W - F + 2 * P) / S + 1:g} is not a whole number for this layer, and it {verb}: "
+            "the filter's last step would hang over the padded edge. PyTorch drops that incomplete step, so "
+            "W_out is rounded down (use //)."
+        ] = lambda how=how: _conv_cost(*case, floor=how)
     return compare(
         got, conv_cost(*case), case, what="(output size, parameters, multiply-adds)", mistakes=mistakes, rtol=0, atol=0
     )
@@ -63,7 +85,9 @@ def _fresh_conv(rng):
     while len(cases) < 4:
         C, K, F, S, P = (int(rng.integers(*r)) for r in ((1, 64), (1, 128), (1, 8), (1, 4), (0, 3)))
         W = int(rng.integers(F, 64))
-        if (W - F + 2 * P) % S == 0 or len(cases) == 3:  # the last may need rounding down
+        if len(cases) < 3 and (W - F + 2 * P) % S == 0:
+            cases.append((C, W, K, F, S, P))
+        elif len(cases) == 3 and S == 3 and (W - F + 2 * P) % S == 2:  # rounding down differs from rounding
             cases.append((C, W, K, F, S, P))
     return cases
 
@@ -92,7 +116,9 @@ def network_cost(C, W, layers):
     return _network_cost(C, W, layers)
 
 
-def _network_cost(C, W, layers, *, keep_channels=False, pool_params=False, flatten="all", dense_bias=True):
+def _network_cost(
+    C, W, layers, *, keep_channels=False, pool_params=False, flatten="all", dense_bias=True, dense_madd_bias=False
+):
     """network_cost, and with a keyword its typical mistakes."""
     rows, shape, first_C = [], (C, W, W), C
     for layer in layers:
@@ -111,7 +137,7 @@ def _network_cost(C, W, layers, *, keep_channels=False, pool_params=False, flatt
             (n,) = args
             size = {"all": lambda s: s[0] * s[1] * s[2] if len(s) == 3 else s[0], "channels": lambda s: s[0]}
             n_in = size[flatten](shape)
-            params, madds = n_in * n + (n if dense_bias else 0), n_in * n
+            params, madds = n_in * n + (n if dense_bias else 0), n_in * n + (n if dense_madd_bias else 0)
             shape = (n,)
         rows.append((shape, params, madds))
     return rows
@@ -126,6 +152,9 @@ _NETWORK_MISTAKES = {
     },
     "the first dense layer reads all C·W·W numbers of the flattened maps, not only C.": {"flatten": "channels"},
     "a dense layer of n units on n_in inputs has n_in·n weights plus n biases.": {"dense_bias": False},
+    "a dense layer's biases are added, not multiplied: its multiply-adds are n_in·n, without the n biases.": {
+        "dense_madd_bias": True
+    },
 }
 
 
@@ -136,18 +165,32 @@ def _number(value):
 
 
 def _as_rows(got):
-    """The student's rows as [(shape tuple, params, madds)], or None when they have another form."""
+    """The student's rows as [(shape tuple, params, madds)], or a sentence saying what has another form."""
     if not isinstance(got, (list, tuple)):
-        return None
+        return f"return a list with one row per layer; got {describe(got)}."
     rows = []
-    for row in got:
-        if not (isinstance(row, (list, tuple)) and len(row) == 3 and isinstance(row[0], (list, tuple, np.ndarray))):
-            return None
+    for index, row in enumerate(got, start=1):
+        if not (isinstance(row, (list, tuple)) and len(row) == 3):
+            return f"row {index} is {describe(row)}; each row is a tuple (output shape, parameters, multiply-adds)."
+        if not isinstance(row[0], (list, tuple, np.ndarray)):
+            return (
+                f"row {index}'s output shape is {describe(row[0])}; write every shape as a tuple, (maps, W, W) "
+                "after conv and pooling, (n,) after a dense layer, e.g. (120,) rather than 120."
+            )
         try:
             rows.append((tuple(_number(v) for v in np.ravel(row[0])), _number(row[1]), _number(row[2])))
         except (TypeError, ValueError):
-            return None
+            return f"row {index} holds something that is not a number: {describe(row)}."
     return rows
+
+
+def _running_totals(rows):
+    """The rows with the parameters and multiply-adds summed up to each layer (a mistake to recognise)."""
+    out, params, madds = [], 0, 0
+    for shape, p, m in rows:
+        params, madds = params + p, madds + m
+        out.append((shape, params, madds))
+    return out
 
 
 def _judge_network(case, got):
@@ -156,14 +199,17 @@ def _judge_network(case, got):
     if got is None:
         return "your function returned None. Did you forget the `return` statement?"
     rows = _as_rows(got)
-    if rows is None:
-        return (
-            "return a list with one row per layer, each row (output shape, parameters, multiply-adds) with the "
-            f"shape a tuple like (6, 28, 28) or (120,); got {describe(got)}."
-        )
+    if isinstance(rows, str):
+        return rows
     if len(rows) != len(expected):
         return f"for {len(layers)} layers the list has {len(rows)} rows; return one row per layer."
     hint = next((s for s, kw in _NETWORK_MISTAKES.items() if rows == _network_cost(C, W, layers, **kw)), None)
+    if hint is None and rows == _running_totals(expected):
+        hint = "each row holds its own layer's parameters and multiply-adds, not the running total up to it."
+    if hint is None and any(
+        kind == "pool" and (row[1] or row[2]) for (kind, *_), row in zip(layers, rows, strict=True)
+    ):
+        hint = "pooling has no weights: 0 parameters and 0 multiply-adds (taking a max or a mean multiplies nothing)."
     if hint is None and any(isinstance(v, float) for shape, *counts in rows for v in (*shape, *counts)):
         hint = "a size is not a whole number: when (W − F)/S is not, the last window is dropped; round down (//)."
     tail = f" Likely mistake: {hint}" if hint else ""
@@ -173,7 +219,7 @@ def _judge_network(case, got):
                 before = expected[index - 1][0] if index else (C, W, W)
                 return (
                     f"for a {C}×{W}×{W} input, layer {index + 1} of {len(layers)}, {layer} on an input of shape "
-                    f"{before}: the {field} is {a}, expected {b}.{tail}"
+                    f"{before}: {field} {a}, expected {b}.{tail}"
                 )
     return None
 
@@ -201,6 +247,7 @@ EXERCISES = [
             (6, 14, 16, 5, 1, 0),  # LeNet conv2
             (3, 227, 96, 11, 4, 0),  # AlexNet (2012) conv1
             (3, 224, 64, 11, 4, 2),  # torchvision's AlexNet (the 2014 variant): a step rounded down
+            (1, 28, 8, 5, 4, 0),  # (28 − 5)/4 = 5.75: rounded down, not to the nearest
         ],
         fresh=_fresh_conv,
         judge=_judge_conv,

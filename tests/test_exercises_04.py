@@ -37,6 +37,7 @@ def test_sgd_step_right_answer_and_fallback_pass(capsys):
         (_sgd(scale_decay=False), "not multiplied by the step size"),
         (_sgd(factor=0.0), "weight decay term is missing"),
         (_sgd(factor=0.5), "half as large as it should be"),
+        (lambda p, g, lr, wd: {**_sgd()(p, g, lr, wd), "b": p["b"].copy(), "c": p["c"].copy()}, "biases did not move"),
         (lambda p, g, lr, wd: [p[k] - lr * g[k] for k in p], "return a dict"),
         (lambda p, g, lr, wd: None, "returned None"),
     ],

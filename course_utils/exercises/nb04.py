@@ -21,12 +21,12 @@ _TOLERANCE = 1e-9  # units closer than this count as the same unit (rounding, no
 # --- 4.1 · one SGD step -----------------------------------------------------------------------------
 
 
-def _step(params, grads, lr, decay, *, sign=1.0, decay_biases=False, decay_sign=1.0, scale=True, factor=1.0):
+def _step(params, grads, lr, decay, *, sign=1.0, decay_biases=False, decay_sign=1.0, scale=True, factor=1.0, frozen=()):
     """θ − η'(g + λ'θ) on W and V, θ − η'g on the biases; the keywords give the typical mistakes."""
     new = {}
     for k, value in params.items():
         term = factor * decay * value if (k in ("W", "V") or decay_biases) else 0.0
-        new[k] = value - sign * lr * grads[k] - (lr if scale else 1.0) * decay_sign * term
+        new[k] = value if k in frozen else value - sign * lr * grads[k] - (lr if scale else 1.0) * decay_sign * term
     return new
 
 
@@ -55,6 +55,8 @@ _STEP_MISTAKES = {
     },
     "the weight decay term is missing: besides the loss's gradient, W and V each take a step against "
     "∇Ω(θ) = θ, scaled by λ' (weight_decay).": {"factor": 0.0},
+    "the biases did not move: weight decay skips b and c, but the loss's gradient step applies to all four "
+    "arrays (θ − η'g for b and c).": {"frozen": ("b", "c")},
     "the decay term is half as large as it should be: the gradient of Ω = ½‖θ‖² is θ (the ½ cancels the 2 "
     "of the square), so the term is λ'θ, not ½λ'θ.": {"factor": 0.5},
     "the decay is not multiplied by the step size: in the mean form η' multiplies the whole gradient of "

@@ -11,11 +11,11 @@ from course_utils.mlp import init_params
 # --- 4.1 · sgd_step -------------------------------------------------------------------------------------
 
 
-def _sgd(sign=1.0, decay_biases=False, decay_sign=1.0, scale_decay=True):
+def _sgd(sign=1.0, decay_biases=False, decay_sign=1.0, scale_decay=True, factor=1.0):
     def step(params, grads, lr, weight_decay):
         new = {}
         for k, v in params.items():
-            decay = weight_decay * v if (k in ("W", "V") or decay_biases) else 0.0
+            decay = factor * weight_decay * v if (k in ("W", "V") or decay_biases) else 0.0
             new[k] = v - sign * lr * grads[k] - (lr if scale_decay else 1.0) * decay_sign * decay
         return new
 
@@ -35,6 +35,9 @@ def test_sgd_step_right_answer_and_fallback_pass(capsys):
         (_sgd(decay_biases=True), "biases too"),
         (_sgd(decay_sign=-1.0), "wrong sign"),
         (_sgd(scale_decay=False), "not multiplied by the step size"),
+        (_sgd(factor=0.0), "weight decay term is missing"),
+        (_sgd(factor=0.5), "half as large as it should be"),
+        (lambda p, g, lr, wd: {**_sgd()(p, g, lr, wd), "b": p["b"].copy(), "c": p["c"].copy()}, "biases did not move"),
         (lambda p, g, lr, wd: [p[k] - lr * g[k] for k in p], "return a dict"),
         (lambda p, g, lr, wd: None, "returned None"),
     ],
@@ -115,6 +118,8 @@ def test_init_params_right_answers_and_fallback_pass(capsys):
         (_init(scale=lambda i, o: 1 / np.sqrt(o)), r"Likely mistake: the scale uses the fan-out"),
         (_init(scale=lambda i, o: 1 / i), r"Likely mistake: the standard deviation is 1/fan-in"),
         (_init(scale=lambda i, o: 1 / np.sqrt(i), draw="uniform"), r"uniform weights on ±1/√fan-in"),
+        (_init(scale=lambda i, o: np.sqrt(2 / i)), r"Likely mistake: √\(2/fan-in\) is He initialisation"),
+        (_init(scale=lambda i, o: np.sqrt(2 / (i + o))), r"Likely mistake: √\(2/\(fan-in \+ fan-out\)\) is Glorot"),
         (_init(bias=0.1), r"the bias b is not zero"),
         (_init(scale=lambda i, o: np.sqrt(3) / np.sqrt(i), draw="positive"), r"mean .* draw them around 0"),
         (_init(draw="global"), r"same seed gave different weights"),
@@ -183,6 +188,7 @@ def test_count_distinct_units_right_answer_and_fallback_pass(capsys):
         (lambda p: _distinct_rows(p["W"].T), "compared the columns of W"),
         (lambda p: _distinct_rows(p["W"]), "only the incoming weights"),
         (lambda p: _distinct_rows(np.column_stack([p["W"], p["b"]])), "but not the outgoing weights"),
+        (lambda p: _distinct_rows(np.column_stack([p["W"], p["V"].T])), "but not the bias b_j"),
         (lambda p: _distinct_rows(np.column_stack([p["W"], p["b"], p["V"].T]), exact=True), "comparison is exact"),
         (lambda p: len(p["W"]) - count_distinct_units(p), "counted the copies"),
         (lambda p: np.unique(p["W"], axis=0), "not the units themselves"),
@@ -202,3 +208,7 @@ def test_count_distinct_units_fresh_cases_tell_the_mistakes_apart():
         assert exercise.judge((params,), count_distinct_units(params)) is None
         for wrong in (_distinct_rows(params["W"].T), _distinct_rows(params["W"])):
             assert exercise.judge((params,), wrong) is not None
+        W, b, V = params["W"], params["b"], params["V"].T
+        no_bias = exercise.judge((params,), _distinct_rows(np.column_stack([W, V])))
+        no_outgoing = exercise.judge((params,), _distinct_rows(np.column_stack([W, b])))
+        assert "but not the bias b_j" in no_bias and "but not the outgoing weights" in no_outgoing

@@ -116,6 +116,33 @@ def test_train_one_epoch_mistakes(wrong, hint):
         check_train_one_epoch(wrong)
 
 
+def test_train_one_epoch_new_mistakes_are_named():
+    def loop(model, batches, optimizer, loss_fn, *, mistake):
+        model.train()
+        total, count = 0.0, 0
+        for x, y in batches:
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if mistake == "graph":
+                total = total + loss * len(x)  # the tensor, graph and all
+            elif mistake == "after step":
+                total += loss_fn(model(x), y).item() * len(x)
+            else:  # "means": each batch's mean added as it is
+                total += loss.item()
+            count += len(x)
+        return total / count
+
+    for mistake, hint in (
+        ("graph", "a tensor that still requires grad"),
+        ("after step", "computed again after its step"),
+        ("means", "multiply it by the batch's size before adding"),
+    ):
+        with pytest.raises(ExerciseFailure, match=hint):
+            check_train_one_epoch(lambda *a, mistake=mistake: loop(*a, mistake=mistake))
+
+
 def test_train_one_epoch_two_steps_per_batch_is_not_right():
     def twice(model, batches, optimizer, loss_fn):
         train_one_epoch(model, batches, optimizer, loss_fn)
@@ -142,3 +169,21 @@ def test_to_vectors_fallback_passes_and_is_bound_on_failure(capsys):
     with pytest.raises(ExerciseFailure, match="Using the course's `to_vectors`"):
         check(get("5.1"), lambda b: b.reshape(len(b), -1), namespace)
     assert namespace["to_vectors"] is to_vectors
+
+
+def test_train_one_epoch_graph_flag_survives_the_graders_transport():
+    def keeps_graph(model, batches, optimizer, loss_fn):
+        model.train()
+        total, count = 0.0, 0
+        for x, y in batches:
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total, count = total + loss * len(x), count + len(x)
+        return total / count
+
+    exercise = get("5.3")
+    case = exercise.fresh(np.random.default_rng(1))[0]
+    tree, arrays = encode(run_case(exercise, keeps_graph, case))
+    assert "still requires grad" in judge_case(exercise, case, decode(tree, arrays))

@@ -21,12 +21,12 @@ _TOLERANCE = 1e-9  # units closer than this count as the same unit (rounding, no
 # --- 4.1 · one SGD step -----------------------------------------------------------------------------
 
 
-def _step(params, grads, lr, decay, *, sign=1.0, decay_biases=False, decay_sign=1.0, scale=True):
+def _step(params, grads, lr, decay, *, sign=1.0, decay_biases=False, decay_sign=1.0, scale=True, factor=1.0, frozen=()):
     """θ − η'(g + λ'θ) on W and V, θ − η'g on the biases; the keywords give the typical mistakes."""
     new = {}
     for k, value in params.items():
-        term = decay * value if (k in ("W", "V") or decay_biases) else 0.0
-        new[k] = value - sign * lr * grads[k] - (lr if scale else 1.0) * decay_sign * term
+        term = factor * decay * value if (k in ("W", "V") or decay_biases) else 0.0
+        new[k] = value if k in frozen else value - sign * lr * grads[k] - (lr if scale else 1.0) * decay_sign * term
     return new
 
 
@@ -53,6 +53,12 @@ _STEP_MISTAKES = {
     "weight decay has the wrong sign: Ω = ½‖θ‖² has gradient θ, and stepping against it pulls weights towards 0.": {
         "decay_sign": -1.0
     },
+    "the weight decay term is missing: besides the loss's gradient, W and V each take a step against "
+    "∇Ω(θ) = θ, scaled by λ' (weight_decay).": {"factor": 0.0},
+    "the biases did not move: weight decay skips b and c, but the loss's gradient step applies to all four "
+    "arrays (θ − η'g for b and c).": {"frozen": ("b", "c")},
+    "the decay term is half as large as it should be: the gradient of Ω = ½‖θ‖² is θ (the ½ cancels the 2 "
+    "of the square), so the term is λ'θ, not ½λ'θ.": {"factor": 0.5},
     "the decay is not multiplied by the step size: in the mean form η' multiplies the whole gradient of "
     "the objective, the loss's and the regulariser's.": {"scale": False},
 }
@@ -109,6 +115,14 @@ def _scale_message(name, w, fan_in, fan_out, n_in):
         "these look like uniform weights on ±1/√fan-in, whose standard deviation is only 1/√(3·fan-in); widen "
         "the interval to ±√3/√fan-in, or draw from a normal distribution.": 1 / np.sqrt(3 * fan_in),
     }
+    known["√(2/fan-in) is He initialisation (beyond the lecture): it keeps the *outputs* of ReLUs at the "
+          "inputs' scale; this exercise asks for the *pre-activations* at the inputs' scale, 1/√fan-in."] = np.sqrt(
+        2 / fan_in
+    )  # fmt: skip
+    known["√(2/(fan-in + fan-out)) is Glorot (Xavier) initialisation (beyond the lecture), a compromise "
+          "between the forward and the backward pass; this exercise asks for 1/√fan-in."] = np.sqrt(
+        2 / (fan_in + fan_out)
+    )  # fmt: skip
     if name == "V":
         known[f"V is scaled with the first layer's fan-in ({n_in}); V's units each sum over the {fan_in} hidden "
               "units."] = 1 / np.sqrt(n_in)  # fmt: skip
@@ -203,7 +217,7 @@ def count_distinct_units(params: dict) -> int:
 
 def _units_cases():
     rng = np.random.default_rng(43)
-    W, b, V, c = rng.normal(size=(8, 9)), rng.normal(size=8), rng.normal(size=(3, 8)), rng.normal(size=3)
+    W, b, V, c = rng.normal(size=(10, 11)), rng.normal(size=10), rng.normal(size=(3, 10)), rng.normal(size=3)
     W[:, 3] = W[:, 1]  # two inputs with the same weights: columns are not units
     W[1], b[1], V[:, 1] = W[0], b[0], V[:, 0]  # unit 1 is a copy of unit 0
     W[2] = W[0]  # unit 2: same incoming weights as unit 0, but its own bias and outgoing weights
@@ -211,6 +225,8 @@ def _units_cases():
     W[5], b[5], V[:, 5] = W[4] + 1e-13, b[4], V[:, 4]  # unit 5 = unit 4 up to rounding
     W[6], b[6], V[:, 6] = W[4], b[4], V[:, 4]  # unit 6 is a copy of unit 4
     W[7] = W[4]  # unit 7: same incoming weights as unit 4 only
+    W[8], V[:, 8] = W[4], V[:, 4]  # unit 8: differs from unit 4 only in its bias
+    W[9], b[9] = W[4], b[4]  # unit 9: differs from unit 4 only in its outgoing weights
     mixed = {"W": W, "b": b, "V": V, "c": c}
     zeros = {"W": np.zeros((32, 49)), "b": np.zeros(32), "V": np.zeros((10, 32)), "c": np.zeros(10)}
     same = {"W": np.full((8, 3), 0.1), "b": np.zeros(8), "V": np.full((2, 8), 0.1), "c": np.zeros(2)}
@@ -220,10 +236,15 @@ def _units_cases():
 
 def _fresh_units(rng):
     cases = []
-    for hidden, inputs, outputs in ((9, 12, 3), (12, 15, 2)):  # more inputs than units: columns are no units
+    for hidden, inputs, outputs in ((12, 15, 3), (14, 17, 2)):  # more inputs than units: columns are no units
         W, b, V = rng.normal(size=(hidden, inputs)), rng.normal(size=hidden), rng.normal(size=(outputs, hidden))
-        pairs = rng.choice(hidden, size=(4, 2), replace=False)
-        (a, z), (a2, z2), (a3, z3), (a4, z4) = pairs
+        pairs = rng.choice(hidden, size=(6, 2), replace=False)
+        (a, z), (a2, z2), (a3, z3), (a4, z4), (a5, z5), (a6, z6) = pairs
+        W[z5], V[:, z5] = (
+            W[a5],
+            V[:, a5],
+        )  # only the bias differs (twice, so that no other mistake gives the same count)
+        W[z6], V[:, z6] = W[a6], V[:, a6]
         W[z], b[z], V[:, z] = W[a], b[a], V[:, a]  # a copy
         W[z2] = W[a2]  # same incoming weights only
         W[z3], b[z3] = W[a3], b[a3]  # same incoming weights and bias
@@ -249,6 +270,8 @@ def _judge_units(case, got):
             "weights (column j of V): two units that differ there compute different things.": lambda: _distinct(W),
             "the incoming weights and the bias are compared, but not the outgoing weights (column j of V, "
             "whose shape is (outputs, hidden units)).": lambda: _distinct(np.column_stack([W, b])),
+            "the incoming and outgoing weights are compared, but not the bias b_j: two units that differ only "
+            "in their bias switch on for different inputs.": lambda: _distinct(np.column_stack([W, V.T])),
             "the comparison is exact (==); units that differ only by rounding (1e-13) count as one: compare "
             "with a tolerance, np.allclose(..., rtol=0, atol=1e-9).": lambda: _distinct(
                 np.column_stack([W, b, V.T]), exact=True

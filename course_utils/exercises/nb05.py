@@ -96,7 +96,9 @@ def train_one_epoch(model, batches, optimizer, loss_fn) -> float:
     return _epoch(model, batches, optimizer, loss_fn)
 
 
-def _epoch(model, batches, optimizer, loss_fn, *, zero_grad=True, step=True, train=True, reduce="mean"):
+def _epoch(
+    model, batches, optimizer, loss_fn, *, zero_grad=True, step=True, train=True, reduce="mean", after_step=False
+):
     """The loop, with the keywords giving the typical mistakes."""
     if train:
         model.train()
@@ -108,7 +110,7 @@ def _epoch(model, batches, optimizer, loss_fn, *, zero_grad=True, step=True, tra
         loss.backward()
         if step:
             optimizer.step()
-        losses.append(loss.item())
+        losses.append(loss_fn(model(x), y).item() if after_step else loss.item())
         sizes.append(len(x))
     losses, sizes = np.array(losses), np.array(sizes)
     return {
@@ -117,6 +119,7 @@ def _epoch(model, batches, optimizer, loss_fn, *, zero_grad=True, step=True, tra
         "unweighted": float(losses.mean()),
         "last": float(losses[-1]),
         "sum of sizes": float((losses * sizes).sum()),
+        "means over examples": float(losses.sum() / sizes.sum()),
     }[reduce]
 
 
@@ -137,12 +140,17 @@ def _setup(case):
 
 def _call_epoch(train_one_epoch, case):
     """Kernel side: the student's loop on the case's tiny model; what came back, the weights, the mode."""
+    import torch
     import torch.nn.functional as F
 
     model, batches, optimizer = _setup(case)
     loss = train_one_epoch(model, batches, optimizer, F.cross_entropy)
+    graph = isinstance(loss, torch.Tensor) and loss.requires_grad  # the losses were added with their graphs
+    if graph and loss.numel() == 1:  # judged as a number; the judge then says what keeping the graph costs
+        loss = float(loss.detach())
     return {
         "loss": loss,
+        "graph": graph,
         "params": [p.detach().numpy().copy() for p in model.parameters()],
         "training": bool(model.training),
     }
@@ -197,10 +205,22 @@ def _judge_epoch(case, got):
         "this is the total loss over the examples; divide by the number of examples.": _run(
             case, reduce="sum of sizes"
         )[0],
+        "the batch means are added and divided by the number of examples; each batch's loss is already a mean "
+        "over its examples: multiply it by the batch's size before adding.": _run(case, reduce="means over examples")[
+            0
+        ],
+        "each batch's loss is computed again after its step; use the loss the step was taken on (computed "
+        "before optimizer.step()), without a second forward pass.": _run(case, after_step=True)[0],
     }
     message = compare(got["loss"], loss, setting, what="the mean loss", mistakes=mistakes, rtol=1e-5, atol=1e-6)
     if message:
         return message
+    if got.get("graph"):
+        return (
+            "the mean loss is right, but it is a tensor that still requires grad: add up loss.item() (a Python "
+            "float) for each batch. Adding the loss tensors themselves keeps every batch's graph, with all its "
+            "activations, in memory until the epoch ends."
+        )
     if not got["training"]:
         return (
             "the weights and the loss are right, but the model is still in evaluation mode (model.training is "

@@ -586,3 +586,22 @@ def test_a_failed_check_puts_the_course_version_in_place_and_says_so(capsys):
     namespace = {"flat_length": None}
     check(get("0.1"), lambda h, w, c: h * w * c, namespace)  # a right answer binds nothing
     assert namespace["flat_length"] is None
+
+
+def test_a_students_error_is_shown_from_their_own_line():
+    """The traceback of an error raised in the student's function starts at their code, not in the checker."""
+    import traceback
+
+    def mine(h, w, c):
+        return helper(h)
+
+    def helper(h):
+        raise ValueError(f"my own bug {h}")
+
+    with pytest.raises(ValueError, match="my own bug") as info:
+        check_flat_length(mine)
+    frames = [frame.name for frame in traceback.extract_tb(info.value.__traceback__)]
+    course = [f.filename for f in traceback.extract_tb(info.value.__traceback__) if "course_utils" in f.filename]
+    assert frames[-2:] == ["mine", "helper"], frames
+    assert all(name.endswith(("checks.py", "exercises/__init__.py", "core.py")) for name in course), course
+    assert not any(f.name in ("run_case", "judge_case") for f in traceback.extract_tb(info.value.__traceback__))

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import copy
 import json
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -272,6 +274,17 @@ def use_fallback(exercise: Exercise, namespace: dict | None) -> str | None:
     return f"Using the course's `{exercise.target}` in the cells below until yours passes {exercise.number}."
 
 
+_COURSE_CODE = str(Path(__file__).resolve().parent.parent)
+
+
+def _from_student_code(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """``tb`` without its leading frames in the course's code (the checker calling the student's
+    function): the student's traceback starts at their own line and keeps everything below it."""
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_COURSE_CODE):
+        tb = tb.tb_next
+    return tb
+
+
 def check(exercise: Exercise, obj: Any, namespace: dict | None = None) -> None:
     """In the notebook: run every visible case, raise ExerciseFailure at the first wrong one, else print.
 
@@ -286,12 +299,14 @@ def check(exercise: Exercise, obj: Any, namespace: dict | None = None) -> None:
         try:
             tree, arrays = encode(run_case(exercise, obj, case))
             message = judge_case(exercise, case, decode(tree, arrays))
-        except BaseException as err:
-            if isinstance(err, Exception):
-                notice = use_fallback(exercise, namespace)
-                if notice:
-                    print(notice)
-            raise
+        except Exception as err:
+            notice = use_fallback(exercise, namespace)
+            if notice:
+                print(notice)
+            student = _from_student_code(err.__traceback__)
+            if student is None:  # raised by the course's code itself: keep the whole traceback
+                raise
+            raise err.with_traceback(student)  # noqa: B904 (the same error again, its cause unchanged)
         if message:
             notice = use_fallback(exercise, namespace)
             tail = f"\n{notice}" if notice else ""

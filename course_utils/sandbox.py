@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import resource
+import secrets
 import shutil
 import subprocess
 import sys
@@ -36,9 +37,14 @@ from course_utils.data import data_root, repo_data_dir
 
 __all__ = ["SandboxError", "sandbox_problem", "Sandbox", "SandboxedKernelManager", "unconfined_kernel_manager"]
 
-# A high user id per grading process: concurrent sandboxes never share one, so the process limit of one
-# submission (a fork bomb) cannot starve another.
+# A fresh high user id per sandbox: no two kernels share one, so the process limit of one submission
+# (a fork bomb, whose processes may still be dying when the next kernel starts) cannot starve another.
 _UID_BASE = 1_500_000_000
+_UID_RANGE = 500_000_000
+
+
+def _fresh_uid() -> int | None:
+    return _UID_BASE + secrets.randbelow(_UID_RANGE) if os.geteuid() == 0 else None
 
 
 class SandboxError(RuntimeError):
@@ -82,7 +88,7 @@ class Sandbox:
     max_processes: int = 256
     cpu_seconds: int = 3600
     max_file_bytes: int = 2**30
-    uid: int | None = field(default_factory=lambda: _UID_BASE + os.getpid() if os.geteuid() == 0 else None)
+    uid: int | None = field(default_factory=_fresh_uid)
 
     def read_only(self) -> list[Path]:
         """What the kernel may read: Python, its environment, the package, the data; never the project."""

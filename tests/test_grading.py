@@ -209,6 +209,14 @@ def test_the_sandbox_itself():
     assert run.stdout.split("\n")[:4] == ["True", "False False", "read-only", "no network"], run.stdout
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="kernels get their own user id only when the grader runs as root")
+def test_every_kernel_gets_a_user_id_of_its_own(tmp_path):
+    """Not one per grading process: a fork bomb's processes, still dying, must not count against the next
+    kernel's process limit."""
+    uids = {Sandbox(tmp_path / "s", tmp_path / "k").uid for _ in range(50)}
+    assert len(uids) == 50 and all(uid >= 1_500_000_000 for uid in uids)
+
+
 def test_submissions_are_matched_by_content_and_named_sensibly():
     sources = load_sources(str(SOURCE))
     renamed = read_notebook(SUBMISSIONS / "leo" / "my homework.ipynb")

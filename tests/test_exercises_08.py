@@ -56,6 +56,11 @@ def test_lenet_table_right(capsys):
         ({"pool2": ((16, 5), 0)}, r"row 'pool2'.*\(maps, height, width\)"),
         ({"conv1": ((6, 24, 24), 150), "fc3": ((10,), 840)}, "row 'conv1'"),  # the first wrong row
         ({"fc2": "84"}, "pair"),
+        ({"conv1": ((6, 28, 28), 6 * (3 * 25 + 1))}, "row 'conv1'.*1 channel, not the 3"),
+        ({"fc1": ((120,), 400 * 120 + 400)}, r"row 'fc1'.*One bias per unit \(120\), not per input \(400\)"),
+        ({"fc2": ((84,), 120 * 84 + 120)}, r"row 'fc2'.*One bias per unit \(84\)"),
+        ({"fc1": ((400,), 48_120)}, "row 'fc1'.*one number per unit: fc1 has 120 units"),
+        ({"conv1": ((28, 28, 6), 156)}, r"row 'conv1'.*\(maps, height, width\), the maps first"),
     ],
 )
 def test_lenet_table_mistakes(change, hint):
@@ -138,6 +143,15 @@ def _fc_without_relu():
     return net
 
 
+def _fc_without_one_relu(index):
+    def build():
+        net = _lenet()()
+        net[index] = nn.Identity()
+        return net
+
+    return build
+
+
 def _first_pool_mean():
     net = _lenet()()
     net[2] = nn.AvgPool2d(2)
@@ -179,6 +193,10 @@ def test_my_lenet_right(right, capsys):
         (_lenet(pool=nn.AvgPool2d), "mean pooling"),
         (_lenet(act=lambda: nn.Identity(), tail=()), "activation g is missing"),
         (_fc_without_relu, "ReLU after fc1 and fc2 is missing"),
+        (_fc_without_one_relu(8), "ReLU after fc1 is missing"),
+        (_fc_without_one_relu(10), "ReLU after fc2 is missing"),
+        (_lenet(act=nn.Tanh), "tanh is used.*1998"),
+        (_lenet(act=nn.Sigmoid), "sigmoid is used as the activation"),
         (_first_pool_mean, r"pool1 is a mean"),
         (_lenet(tail=(nn.Softmax(dim=1),)), "softmax is applied at the end"),
         (_lenet(tail=(nn.ReLU(),)), "ReLU follows fc3"),

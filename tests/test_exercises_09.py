@@ -98,6 +98,16 @@ def _naive_bernoulli(z, y):
     return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
 
 
+def _eps_bernoulli(z, y):
+    p = torch.sigmoid(z)
+    return -(y * torch.log(p + 1e-7) + (1 - y) * torch.log(1 - p + 1e-7)).mean()
+
+
+def _clamped_bernoulli(z, y):
+    p = torch.sigmoid(z).clamp(1e-7, 1 - 1e-7)
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+
+
 @pytest.mark.parametrize(
     ("wrong", "hint"),
     [
@@ -108,6 +118,10 @@ def _naive_bernoulli(z, y):
         (lambda z, y: F.binary_cross_entropy(torch.sigmoid(z), y), "clipped at −100"),
         (lambda z, y: -F.binary_cross_entropy_with_logits(z, y), "sign is flipped"),
         (lambda z, y: (F.softplus(z) - y * z).detach().mean(), "carries no gradient"),
+        (lambda z, y: (F.softplus(z) + y * z).mean(), "sign of the y·z term is flipped"),
+        (lambda z, y: (F.softplus(z) - (1 - y) * z).mean(), "labels are swapped"),
+        (_eps_bernoulli, r"slightly below the NLL: an ε.*log\(1 \+ e\^z\) − y·z"),
+        (_clamped_bernoulli, r"too small on the confidently wrong logits.*ε.*log\(1 \+ e\^z\) − y·z"),
     ],
 )
 def test_bernoulli_mistakes(wrong, hint):
@@ -134,6 +148,9 @@ def _naive_categorical(z, k):
         (lambda z, k: -torch.softmax(z, 1)[torch.arange(len(k)), k].mean(), "the log is missing"),
         (lambda z, k: -F.cross_entropy(z, k), "sign is flipped"),
         (lambda z, k: F.cross_entropy(z, k, reduction="none"), "one number, the mean"),
+        (lambda z, k: (torch.logsumexp(z, 1) - z[:, k]).mean(), r"logits\[:, k\] picks all B rows"),
+        (lambda z, k: -z[torch.arange(len(k)), k].mean(), "log Σ e\\^\\(z_c\\) term is missing"),
+        (lambda z, k: -torch.log(torch.softmax(z, 1)[torch.arange(len(k)), k] + 1e-8).mean(), "ε.*logsumexp"),
     ],
 )
 def test_categorical_mistakes(wrong, hint):

@@ -68,13 +68,20 @@ def _mistakes(size: int, kernel: int, pad: int) -> tuple[dict, dict]:
         (p2 * p2, "the 16 maps are left out"),
         (400, "400 is the modern LeNet's, not this variant's"),
     )
+    wrong_flat[flat * 120 + flat] = (
+        f"one bias per unit (120), not per input ({flat}): {flat} × 120 weights + 120 biases."
+    )
     for n, why in reasons:
         if n != flat:
             wrong_flat.setdefault(
                 n * 120 + 120, f"fc1 reads the flattened pool2 output, 16 × {p2} × {p2} = {flat} numbers ({why})."
             )
     params = {
-        "conv1": {6 * k * k: f"the biases are missing: one per filter, so 6 × {k * k} weights + 6 biases."},
+        "conv1": {
+            6 * k * k: f"the biases are missing: one per filter, so 6 × {k * k} weights + 6 biases.",
+            6 * (3 * k * k + 1): f"the digit has 1 channel, not the 3 of the lecture's colour image: each conv1 filter "
+            f"is 1 × {k} × {k}.",
+        },
         "conv2": {
             16 * 6 * k * k: f"the biases are missing: one per filter, so 16 × {6 * k * k} weights + 16 biases.",
             16
@@ -88,8 +95,14 @@ def _mistakes(size: int, kernel: int, pad: int) -> tuple[dict, dict]:
         "pool1": {12: "max pooling has no parameters: it only picks the largest value of each window."},
         "pool2": {32: "max pooling has no parameters: it only picks the largest value of each window."},
         "fc1": {flat * 120: f"the biases are missing: {flat} × 120 weights + 120 biases.", **wrong_flat},
-        "fc2": {10_080: "the biases are missing: 120 × 84 weights + 84 biases."},
-        "fc3": {840: "the biases are missing: 84 × 10 weights + 10 biases."},
+        "fc2": {
+            10_080: "the biases are missing: 120 × 84 weights + 84 biases.",
+            120 * 84 + 120: "one bias per unit (84), not per input (120): 120 × 84 weights + 84 biases.",
+        },
+        "fc3": {
+            840: "the biases are missing: 84 × 10 weights + 10 biases.",
+            84 * 10 + 84: "one bias per unit (10), not per input (84): 84 × 10 weights + 10 biases.",
+        },
     }
     if k != 5:
         for name, count in (("conv1", 156), ("conv2", 2_416)):
@@ -104,6 +117,13 @@ def _shape_tuple(value) -> tuple | None:
         return None
 
 
+def _sentence(why: str) -> str:
+    """``why`` as a sentence of its own (it follows a full stop); a layer's name keeps its lower case."""
+    if not why or why.split()[0] in _NAMES:
+        return why
+    return why[:1].upper() + why[1:]
+
+
 def _judge_row(name, shape, params, row, known) -> str | None:
     shape_mistakes, param_mistakes = known
     if not (isinstance(row, (tuple, list)) and len(row) == 2):
@@ -113,11 +133,15 @@ def _judge_row(name, shape, params, row, known) -> str | None:
         return f"row {name!r}: the output shape must be a tuple of ints like {shape}, got {describe(row[0])}."
     if got_shape != shape:
         why = shape_mistakes.get(name, {}).get(got_shape, "")
-        if not why and len(got_shape) == len(shape) and got_shape[1:] == shape[1:]:
+        if not why and len(shape) == 1 and len(got_shape) == 1:
+            why = f"a dense layer puts out one number per unit: {name} has {shape[0]} units."
+        if not why and len(shape) == 3 and len(got_shape) == 3 and got_shape[1:] == shape[1:]:
             why = f"the height and width are right, the number of maps is not: {name} has {shape[0]}."
+        if not why and len(shape) == 3 and sorted(got_shape) == sorted(shape):
+            why = "give the shape as (maps, height, width), the maps first, as PyTorch does."
         if not why and len(got_shape) != len(shape):
             why = "give (maps, height, width) for conv and pool layers and (units,) for fc layers."
-        return f"row {name!r}: the output shape should be {shape}, you have {got_shape}. {why}".rstrip()
+        return f"row {name!r}: the output shape should be {shape}, you have {got_shape}. {_sentence(why)}".rstrip()
     if isinstance(got_params, bool) or not isinstance(got_params, (int, float)):
         return f"row {name!r}: the parameter count must be a number, got {describe(got_params)}."
     if got_params != params:
@@ -127,7 +151,7 @@ def _judge_row(name, shape, params, row, known) -> str | None:
             flat = (params - 120) // 120
             side = round((flat / 16) ** 0.5)
             why = f"fc1 reads the flattened pool2 output, 16 × {side} × {side} = {flat} numbers, not {int(reads)}."
-        return f"row {name!r}: {name} has {params:,} parameters, you have {got_params:g}. {why}".rstrip()
+        return f"row {name!r}: {name} has {params:,} parameters, you have {got_params:g}. {_sentence(why)}".rstrip()
     return None
 
 

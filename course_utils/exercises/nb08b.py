@@ -49,18 +49,22 @@ def _call(build, case):
     return {"module": True, "names": [n for n, _ in params], "params": [p for _, p in params], "scores": scores}
 
 
-def _forward(params, x, *, conv_act=True, fc_act=True, pools=("max", "max"), last="none", relu_last=False):
-    """LeNet's forward pass (float64) with the student's parameters; the keywords give the typical mistakes."""
+def _forward(
+    params, x, *, conv_act=True, fc_act=(True, True), g="relu", pools=("max", "max"), last="none", relu_last=False
+):
+    """LeNet's forward pass (float64) with the student's parameters; the keywords give the typical mistakes
+    (fc_act: whether fc1 and fc2 are followed by the activation g)."""
     import torch
     import torch.nn.functional as F
 
     w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = (torch.as_tensor(p, dtype=torch.float64) for p in params)
-    conv_g = F.relu if conv_act else (lambda a: a)
-    fc_g = F.relu if fc_act else (lambda a: a)
+    act = {"relu": F.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}[g]
+    conv_g = act if conv_act else (lambda a: a)
+    fc1_g, fc2_g = (act if on else (lambda a: a) for on in fc_act)
     pool1, pool2 = (F.max_pool2d if kind == "max" else F.avg_pool2d for kind in pools)
     h = pool1(conv_g(F.conv2d(torch.as_tensor(x, dtype=torch.float64), w1, b1, padding=2)), 2)
     h = pool2(conv_g(F.conv2d(h, w2, b2)), 2).flatten(1)
-    h = fc_g(F.linear(fc_g(F.linear(h, w3, b3)), w4, b4))
+    h = fc2_g(F.linear(fc1_g(F.linear(h, w3, b3)), w4, b4))
     scores = F.linear(h, w5, b5)
     if relu_last:
         scores = F.relu(scores)
@@ -75,12 +79,25 @@ _MEAN_POOL = (
     "mean pooling is used: the modern LeNet takes the maximum of each 2×2 window (nn.MaxPool2d(2)) in both pools."
 )
 _WIRING = {
-    "the activation g is missing: apply ReLU after conv1, conv2, fc1 and fc2.": {"conv_act": False, "fc_act": False},
+    "the activation g is missing: apply ReLU after conv1, conv2, fc1 and fc2.": {
+        "conv_act": False,
+        "fc_act": (False, False),
+    },
     "the ReLU after the conv layers is missing: each conv layer is followed by ReLU (then pooling).": {
         "conv_act": False
     },
     "the ReLU after fc1 and fc2 is missing: without it the three dense layers collapse into one linear map.": {
-        "fc_act": False
+        "fc_act": (False, False)
+    },
+    "the ReLU after fc1 is missing: fc1 and fc2 are each followed by ReLU.": {"fc_act": (False, True)},
+    "the ReLU after fc2 is missing: fc1 and fc2 are each followed by ReLU (only fc3, the scores, has none).": {
+        "fc_act": (True, False)
+    },
+    "tanh is used as the activation: that is the 1998 network's (section 4); the modern LeNet uses ReLU.": {
+        "g": "tanh"
+    },
+    "the sigmoid is used as the activation: the modern LeNet uses ReLU (F.relu) after conv1, conv2, fc1 and fc2.": {
+        "g": "sigmoid"
     },
     _MEAN_POOL: {"pools": ("mean", "mean")},
     _MEAN_POOL + " (pool1 is a mean)": {"pools": ("mean", "max")},

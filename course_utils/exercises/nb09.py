@@ -119,7 +119,7 @@ def _judge_bernoulli(case, got):
             "log(1 − σ(z)) of a probability that rounded to 0 gives −inf. Use the stable form log(1 + e^z) − y·z, with "
             "F.softplus(z) (or torch.logaddexp) for log(1 + e^z)."
         )
-    return compare(
+    message = compare(
         got, per.mean(), f"{len(z)} logits (largest |z| {np.abs(z).max():.0f})", what="the Bernoulli loss",
         rtol=1e-5, atol=1e-6,
         mistakes={
@@ -132,8 +132,33 @@ def _judge_bernoulli(case, got):
             "log(σ(z)) was clipped at −100 (as F.binary_cross_entropy on probabilities does), which is wrong for large "
             "|z|: use the logit form log(1 + e^z) − y·z.": clamped.mean(),
             "the sign is flipped: the negative log-likelihood is −log p, a number ≥ 0.": -per.mean(),
+            "the sign of the y·z term is flipped: −log σ(z) = log(1 + e^z) − z, so the loss is log(1 + e^z) − y·z.": (
+                _softplus(z) + y * z
+            ).mean(),
+            "the labels are swapped: σ(z) is the probability of y = 1, so y = 1 must pay −log σ(z) and y = 0 "
+            "−log(1 − σ(z)).": (_softplus(z) - (1 - y) * z).mean(),
         },
     )  # fmt: skip
+    if message and "Likely mistake" not in message:
+        message += _capped(got_value, per, z, "log σ(z) or log(1 − σ(z))", "log(1 + e^z) − y·z (F.softplus)")
+    return message
+
+
+def _capped(got_value: float, per: np.ndarray, z: np.ndarray, what: str, stable: str) -> str:
+    """The hint for a finite loss below the NLL, the mark of a clamp or an ε inside the log."""
+    expected = per.mean()
+    if np.abs(z).max() >= 100 and got_value < expected - 1:
+        return (
+            f" Likely mistake: the loss is too small on the confidently wrong logits: a clamp or an ε inside {what} "
+            f"caps each example's loss at about −log ε, but the true loss grows with |z| (here up to {per.max():.0f}). "
+            f"Use the stable form {stable}, with no ε."
+        )
+    if 0 < expected - got_value < 1e-3 * max(1.0, expected):
+        return (
+            f" Likely mistake: the loss is slightly below the NLL: an ε added inside {what} (or a clamp of the "
+            f"probabilities) changes it. The stable form {stable} needs no ε."
+        )
+    return ""
 
 
 def _judge_categorical(case, got):
@@ -151,7 +176,8 @@ def _judge_categorical(case, got):
             "z_k − logsumexp(z) (torch.logsumexp subtracts the maximum for you)."
         )
     p = np.exp(_log_softmax(z))
-    return compare(
+    logsumexp = (z - _log_softmax(z))[:, 0]
+    message = compare(
         got, per.mean(), f"{len(k)} examples of {z.shape[1]} logits (largest |z| {np.abs(z).max():.0f})",
         what="the Categorical loss", rtol=1e-5, atol=1e-6,
         mistakes={
@@ -163,8 +189,14 @@ def _judge_categorical(case, got):
             "the losses are summed over the batch: take the mean, as training here does.": per.sum(),
             "the log is missing: the NLL is −log softmax(z)[k], not −softmax(z)[k].": -p[rows, k].mean(),
             "the sign is flipped: the negative log-likelihood is −log p, a number ≥ 0.": -per.mean(),
+            "logits[:, k] picks all B rows at every example's class, a (B, B) matrix: pair row i with its own class "
+            "k[i], logits[torch.arange(B), k].": (logsumexp[:, None] - z[:, k]).mean(),
+            "the log Σ e^(z_c) term is missing: −log softmax(z)_k = −z_k + log Σ_c e^(z_c).": -z[rows, k].mean(),
         },
     )  # fmt: skip
+    if message and "Likely mistake" not in message:
+        message += _capped(got_value, per, z, "the log of the softmax", "logsumexp(z) − z_k (torch.logsumexp)")
+    return message
 
 
 # --- cases --------------------------------------------------------------------------------------------

@@ -80,6 +80,12 @@ def test_a_failure_renders_as_its_message_alone():
     assert info.value._render_traceback_() == [f"\x1b[0;31mExerciseFailure\x1b[0m: {info.value}"]
 
 
+def _all_exercises():
+    from course_utils.exercises import EXERCISES
+
+    return EXERCISES
+
+
 def test_every_exercise_accepts_its_reference_on_fresh_cases():
     """The declarations agree with themselves: the reference answer (the exercise's fallback, else the
     answer written out below) is judged right on fresh cases too."""
@@ -605,3 +611,23 @@ def test_a_students_error_is_shown_from_their_own_line():
     assert frames[-2:] == ["mine", "helper"], frames
     assert all(name.endswith(("checks.py", "exercises/__init__.py", "core.py")) for name in course), course
     assert not any(f.name in ("run_case", "judge_case") for f in traceback.extract_tb(info.value.__traceback__))
+
+
+@pytest.mark.parametrize("number", [n for n, e in _all_exercises().items() if e.fallback])
+def test_a_failed_check_binds_the_fallback(number, capsys):
+    """Every exercise with a fallback: an unsolved function's error comes through, the course's version is
+    bound under the exercise's name, and one line says so."""
+    from course_utils.exercises.core import check
+    from course_utils.exercises.harness import resolve
+
+    exercise = _all_exercises()[number]
+    namespace = {}
+
+    def unsolved(*args):
+        raise NotImplementedError(f"Exercise {number}")
+
+    with pytest.raises(NotImplementedError):
+        check(exercise, unsolved, namespace)
+    assert namespace[exercise.target] is resolve(exercise.fallback)
+    notice = f"Using the course's `{exercise.target}` in the cells below until yours passes {number}."
+    assert notice in capsys.readouterr().out

@@ -101,7 +101,7 @@ student: setup
 	$(VENV)/bin/course release notebooks student
 
 bench: setup
-	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 lint: setup
 	$(VENV)/bin/ruff check course_utils tests benchmarks notebooks

@@ -300,7 +300,9 @@ def fit_one_cycle(
         raise TypeError("fit_one_cycle needs train_batches with a length (e.g. Batches) to plan the schedule")
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    # fused: one kernel updates every parameter, instead of about ten small operations per tensor
+    # (on LeNet's ten tensors that is about a tenth of a step's time on a CPU)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, fused=True)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * len(train_batches))
     return fit(
         model,

@@ -1,16 +1,17 @@
 """Per-epoch speed of the in-memory training loop against the usual tutorial loop.
 
 Both train the MLP of notebook 05 (784 → 256 → ReLU → 10) with SGD (lr 0.01, momentum 0.9),
-batch size 64, for one epoch over the 60,000 MNIST training images, one after the other in
-this run (machines are noisy: compare ratios from one run, not times across runs).
+batch size 64, for one epoch over the 60,000 MNIST training images (a fresh model each epoch).
+The two sides run as interleaved pairs (``_pairs.py``: a warm-up of each, then tutorial,
+in-memory, tutorial, in-memory, ...), so a busy spell on the machine hits both sides of a pair.
 
 * tutorial: ``torchvision.datasets.MNIST`` with ``ToTensor()`` + ``Normalize``, a
   ``DataLoader(batch_size=64, shuffle=True)``: a PIL image and two transforms per sample.
 * in-memory: ``course_utils.data.Batches`` (the images converted and normalised once,
   a batch is one indexing operation) and ``course_utils.train.fit``.
 
-Usage: python benchmarks/data_pipeline.py [--fast]   (--fast: a 10,000-image slice)
-The last line is the per-epoch speed-up.
+Usage: python benchmarks/data_pipeline.py [--fast] [--pairs N] [--threads N]   (--fast: a 10,000-image slice)
+The last line is the per-epoch speed-up: the median over the pairs of tutorial / in-memory.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from _pairs import interleaved_pairs, median_ratio, ratio_line
 from torch.utils.data import DataLoader, Subset
 from torchvision import datasets, transforms
 
@@ -53,7 +55,11 @@ def in_memory_epoch(model, batches) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="time a 10,000-image slice instead of all 60,000")
+    parser.add_argument("--pairs", type=int, default=3, help="timed pairs after the warm-up (default 3)")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's own)")
     args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     count = 10_000 if args.fast else 60_000
 
     rng = set_seed(0)
@@ -68,11 +74,14 @@ def main() -> None:
         f"MNIST, {count} training images, batch size {BATCH_SIZE}, MLP 784-256-10, SGD momentum 0.9, "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads"
     )
-    tutorial = tutorial_epoch(mlp(), loader)
-    in_memory = in_memory_epoch(mlp(), batches)
-    print(f"tutorial loop (DataLoader + ToTensor + Normalize): {tutorial:6.2f} s per epoch")
-    print(f"in-memory loop (Batches + fit):                     {in_memory:6.2f} s per epoch")
-    print(f"per-epoch speed-up: {tutorial / in_memory:.1f}x")
+    pairs = interleaved_pairs(
+        lambda: tutorial_epoch(mlp(), loader), lambda: in_memory_epoch(mlp(), batches), count=args.pairs
+    )
+    for k, (tutorial, in_memory) in enumerate(pairs, 1):
+        print(f"pair {k}: tutorial loop (DataLoader + ToTensor + Normalize) {tutorial:6.2f} s, "
+              f"in-memory loop (Batches + fit) {in_memory:6.2f} s per epoch")  # fmt: skip
+    print(ratio_line("per-epoch time, tutorial / in-memory", pairs, "tutorial", "in-memory"))
+    print(f"per-epoch speed-up: {median_ratio(pairs):.1f}x")
 
 
 if __name__ == "__main__":

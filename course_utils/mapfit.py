@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.env import blas_threads
 from course_utils.losses import bernoulli_nll, categorical_nll, gaussian_nll
 from course_utils.mlp import init_params, mlp_backward, mlp_forward
 
@@ -88,6 +89,7 @@ def objective(head, X, t, weights, bias, penalty: str, lam: float) -> float:
     return summed_loss(head, X, t, weights, bias)[0] + lam * omega
 
 
+@blas_threads(1)  # its products are small: one thread is many times faster than two
 def fit_map(X, t, head: str, penalty: str = "L2", lam: float = 0.0, steps: int = 1000):
     """Minimise Σᵢ ℓᵢ + λΩ(w) for the linear head by gradient descent with step 1/L.
 
@@ -120,6 +122,7 @@ def _mlp_objective(params, X, t, lam):
     return value, len(X) * d_scores, cache
 
 
+@blas_threads(1)
 def fit_mlp_map(X, t, lam: float = 0.0, hidden: int = 32, steps: int = 300, seed: int = 0):
     """The multiclass pipeline with a hidden layer, f = V relu(Wx + b) + c, minimising Σᵢ ℓᵢ + λ·½(‖W‖² + ‖V‖²).
 

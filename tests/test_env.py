@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.env import fast_mode, get_device, report, set_seed
+from course_utils.env import _openblas_thread_calls, blas_threads, fast_mode, get_device, report, set_seed
 
 
 def test_same_seed_gives_same_draws():
@@ -74,3 +74,27 @@ def test_report_mentions_the_essentials(monkeypatch):
     text = report()
     for needle in ("Python", "torch", "numpy", "Device", "Fast mode    on", "Data root", "MNIST"):
         assert needle in text
+
+
+def test_blas_threads_sets_the_count_inside_the_block_and_restores_it():
+    calls = _openblas_thread_calls()
+    if calls is None:
+        pytest.skip("numpy's BLAS here is not the OpenBLAS of its wheels: blas_threads changes nothing")
+    get_threads, _ = calls
+    before = get_threads()
+    with blas_threads(1) as replaced:
+        assert get_threads() == 1 and replaced == before
+    assert get_threads() == before
+
+    @blas_threads(1)
+    def inside():
+        return get_threads()
+
+    assert inside() == 1 and get_threads() == before
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "1"])
+def test_blas_threads_rejects_bad_counts(bad):
+    with pytest.raises(ValueError, match="count must be a positive int"):
+        with blas_threads(bad):
+            pass

@@ -419,7 +419,7 @@ class NumpyLeNet:
         if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
             raise ValueError(f"NumpyLeNet takes digits of shape (N, 1, 28, 28), got {x.shape}")
         p, caches = self.params, []
-        h, c = conv2d_forward(x, p["conv1.weight"], p["conv1.bias"], pad=2)  # (N, 6, 28, 28)
+        h, c = conv2d_forward(x, p["conv1.weight"], p["conv1.bias"], pad=2, input_grad=False)  # (N, 6, 28, 28)
         caches.append(c)
         h, c = _relu_forward(h)
         caches.append(c)

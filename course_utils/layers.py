@@ -254,11 +254,11 @@ def maxpool2d_forward(x, size: int = 2, stride: int = 2) -> tuple[np.ndarray, di
     (top row first, left to right) gets the gradient, as in PyTorch on the CPU.
     """
     x, out_h, out_w = _check_pool_input(x, size, stride)
-    out = arg = None  # the largest value of each window so far, and its position p·size + q
-    for p, q, pixels in _window_positions(x, size, stride, out_h, out_w):
-        if out is None:  # the top-left pixel is every window's first candidate
-            out, arg = pixels.copy(), np.zeros(pixels.shape, dtype=np.intp)
-            continue
+    positions = _window_positions(x, size, stride, out_h, out_w)
+    _, _, top_left = next(positions)
+    out = top_left.copy()  # the largest value of each window so far: first its top-left pixel
+    arg = np.zeros(out.shape, dtype=np.intp)  # and where in the window it sits, p·size + q
+    for p, q, pixels in positions:  # the other positions, in row-major order
         arg[pixels > out] = p * size + q  # strictly larger: on a tie the earlier position stays (the tie rule)
         np.maximum(out, pixels, out=out)
     cache = {"x_shape": x.shape, "dtype": x.dtype, "out_shape": out.shape, "size": size, "stride": stride, "arg": arg}
@@ -284,8 +284,8 @@ def maxpool2x2_forward(x) -> tuple[np.ndarray, dict]:
 
     Why it exists: LeNet pools 2×2 windows with stride 2, twice per training step. Such windows
     do not overlap, so the maximum of each is found by comparing pixels in pairs, left against
-    right in both rows and then the top row's winner against the bottom's: three comparisons on
-    contiguous rows instead of the general loop's positions one by one, about half the time.
+    right in both rows and then the top row's winner against the bottom's: three comparisons of
+    whole rows, faster than the general loop over the positions (benchmarks/layers.py times both).
     The tie rule is maxpool2d_forward's (a tie goes to the top row, then to the left pixel), so
     maxpool2d_backward takes the cache unchanged. x (N, C, H, W) → out (N, C, H/2, W/2);
     ValueError (pool_output_size's) when H or W is odd. tests/test_layers.py checks it equals

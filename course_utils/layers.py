@@ -1,6 +1,7 @@
 """Convolution and pooling layers in numpy: forward and backward, NCHW, float32 or float64.
 
-Introduced in notebook 06 (convolution) and notebook 07 (pooling); the numpy LeNet is built from them.
+Introduced in notebook 06 (convolution) and notebook 07 (pooling); the numpy LeNet is built from them
+(its 2×2 pooling by maxpool2x2_forward, a shortcut to maxpool2d_forward's numbers).
 
 Convention (as in the CS231n assignments)::
 

@@ -1,6 +1,7 @@
 """Convolution and pooling layers in numpy: forward and backward, NCHW, float32 or float64.
 
-Introduced in notebook 06 (convolution) and notebook 07 (pooling); the numpy LeNet is built from them.
+Introduced in notebook 06 (convolution) and notebook 07 (pooling); the numpy LeNet is built from them
+(its 2×2 pooling by maxpool2x2_forward, a shortcut to maxpool2d_forward's numbers).
 
 Convention (as in the CS231n assignments)::
 
@@ -27,6 +28,7 @@ __all__ = [
     "conv2d_backward",
     "maxpool2d_forward",
     "maxpool2d_backward",
+    "maxpool2x2_forward",
     "avgpool2d_forward",
     "avgpool2d_backward",
     "example_filters",
@@ -134,24 +136,28 @@ def conv_layer_cost(W: int, F: int, P: int, S: int, C: int, K: int) -> dict[str,
     return {"out": out, "params": K * (F * F * C + 1), "mult_adds": K * out * out * F * F * C}
 
 
-def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0) -> tuple[np.ndarray, dict]:
+def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, input_grad: bool = True) -> tuple[np.ndarray, dict]:
     """Convolution (cross-correlation, as in PyTorch) by im2col and one matrix product.
 
     Args:
         x: (N, C, H, W) input.  w: (K, C, FH, FW) filters.  b: (K,) biases.
         stride: S ≥ 1, the step between filter positions.  pad: P ≥ 0 zeros on each side.
+        input_grad: False when nothing needs the gradient of x (a network's own input, like a
+            PyTorch tensor without requires_grad): conv2d_backward then skips it and returns dx = None.
     Returns:
         out: (N, K, H_out, W_out) with H_out = (H - FH + 2P)/S + 1 (likewise W_out);
             out[n, k, i, j] = b[k] + Σ_{c,p,q} w[k, c, p, q] · x_padded[n, c, S·i + p, S·j + q].
         cache: what conv2d_backward needs.
     """
+    if not isinstance(input_grad, bool):
+        raise ValueError(f"input_grad must be True or False, got {input_grad!r}")
     x, w, b, out_h, out_w = _check_conv_args(x, w, b, stride, pad)
     n, k = x.shape[0], w.shape[0]
     cols = _im2col(x, w.shape[2], w.shape[3], stride, pad, out_h, out_w)
     out = w.reshape(k, -1) @ cols  # (K, out_h·out_w·N)
     out += b[:, None]
     out = np.ascontiguousarray(out.reshape(k, out_h, out_w, n).transpose(3, 0, 1, 2))
-    return out, {"x_shape": x.shape, "w": w, "stride": stride, "pad": pad, "cols": cols}
+    return out, {"x_shape": x.shape, "w": w, "stride": stride, "pad": pad, "cols": cols, "input_grad": input_grad}
 
 
 def conv2d_forward_naive(x, w, b, stride: int = 1, pad: int = 0) -> tuple[np.ndarray, dict]:
@@ -181,6 +187,7 @@ def conv2d_backward(dout, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarr
     Returns:
         dx (N, C, H, W): a full correlation of dout with the flipped filters (here: the
             columns w^T · dout added back into the patches they came from, "col2im");
+            None when the forward pass was told input_grad=False;
         dw (K, C, FH, FW): the correlation of the input with dout;
         db (K,): dout summed over images and positions.
     """
@@ -198,7 +205,9 @@ def conv2d_backward(dout, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarr
         cols = _im2col(cache["x"], fh, fw, stride, pad, out_h, out_w)
     dout_rows = np.ascontiguousarray(dout.transpose(1, 2, 3, 0)).reshape(k, -1)  # (K, out_h·out_w·N) like cols
     db = dout_rows.sum(axis=1)
-    dw = (dout_rows @ cols.T).reshape(w.shape)
+    dw = (cols @ dout_rows.T).T.reshape(w.shape)  # = dout_rows @ cols.T, a faster order for OpenBLAS
+    if not cache.get("input_grad", True):
+        return None, dw, db
     dcols = (w.reshape(k, -1).T @ dout_rows).reshape(c, fh, fw, out_h, out_w, n)
     dx_cl = np.zeros((c, h + 2 * pad, wd + 2 * pad, n), dtype=w.dtype)  # batch-last, as in _im2col
     for p in range(fh):  # col2im: each filter offset adds its share back (overlaps add up)
@@ -208,14 +217,24 @@ def conv2d_backward(dout, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return dx, dw, db
 
 
-def _pool_windows(x, size: int, stride: int):
+def _check_pool_input(x, size: int, stride: int) -> tuple[np.ndarray, int, int]:
     x = _float(x, "x")
     if x.ndim != 4:
         raise ValueError(f"x must be (N, C, H, W), got shape {x.shape}")
-    out_h = pool_output_size(x.shape[2], size, stride)
-    out_w = pool_output_size(x.shape[3], size, stride)
-    windows = sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
-    return x, windows, out_h, out_w  # windows: (N, C, out_h, out_w, size, size), a view
+    return x, pool_output_size(x.shape[2], size, stride), pool_output_size(x.shape[3], size, stride)
+
+
+def _window_positions(x: np.ndarray, size: int, stride: int, out_h: int, out_w: int):
+    """The size² positions of a window, each for all windows at once, in row-major order.
+
+    Yields (p, q, view) with view[n, c, i, j] = x[n, c, stride·i + p, stride·j + q], the pixel at
+    (p, q) of the window of output (i, j): a strided view (N, C, out_h, out_w), written through
+    when x is a gradient being filled. Looping over the size² positions instead of the
+    out_h·out_w windows keeps the loop short (4 steps for 2×2 windows) and the work in numpy.
+    """
+    for p in range(size):
+        for q in range(size):
+            yield p, q, x[:, :, p : p + stride * out_h : stride, q : q + stride * out_w : stride]
 
 
 def _check_dout(dout, cache: dict) -> np.ndarray:
@@ -235,10 +254,14 @@ def maxpool2d_forward(x, size: int = 2, stride: int = 2) -> tuple[np.ndarray, di
     Ties: when a window holds its maximum more than once, the first one in row-major order
     (top row first, left to right) gets the gradient, as in PyTorch on the CPU.
     """
-    x, windows, out_h, out_w = _pool_windows(x, size, stride)
-    flat = windows.reshape(*windows.shape[:4], size * size)
-    arg = flat.argmax(axis=-1)  # argmax returns the first maximum: the tie rule above
-    out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+    x, out_h, out_w = _check_pool_input(x, size, stride)
+    positions = _window_positions(x, size, stride, out_h, out_w)
+    _, _, top_left = next(positions)
+    out = top_left.copy()  # the largest value of each window so far: first its top-left pixel
+    arg = np.zeros(out.shape, dtype=np.intp)  # and where in the window it sits, p·size + q
+    for p, q, pixels in positions:  # the other positions, in row-major order
+        arg[pixels > out] = p * size + q  # strictly larger: on a tie the earlier position stays (the tie rule)
+        np.maximum(out, pixels, out=out)
     cache = {"x_shape": x.shape, "dtype": x.dtype, "out_shape": out.shape, "size": size, "stride": stride, "arg": arg}
     return out, cache
 
@@ -250,15 +273,35 @@ def maxpool2d_backward(dout, cache: dict) -> np.ndarray:
     maximum of several windows receives the sum of their gradients.
     """
     dout = _check_dout(dout, cache)
-    n, c, h, w = cache["x_shape"]
     size, stride, arg = cache["size"], cache["stride"], cache["arg"]
-    out_h, out_w = arg.shape[2:]
-    rows = np.arange(out_h)[:, None] * stride + arg // size  # (N, C, out_h, out_w) input row of each maximum
-    cols = np.arange(out_w)[None, :] * stride + arg % size
-    planes = np.arange(n * c).reshape(n, c, 1, 1)
-    index = (planes * h + rows) * w + cols
-    dx = np.bincount(index.ravel(), weights=dout.ravel(), minlength=n * c * h * w)  # adds up overlaps
-    return dx.reshape(n, c, h, w).astype(cache["dtype"], copy=False)
+    dx = np.zeros(cache["x_shape"], dtype=cache["dtype"])
+    for p, q, dx_pixels in _window_positions(dx, size, stride, *dout.shape[2:]):
+        dx_pixels += (arg == p * size + q) * dout  # the windows whose maximum sat at (p, q); overlaps add up
+    return dx
+
+
+def maxpool2x2_forward(x) -> tuple[np.ndarray, dict]:
+    """``maxpool2d_forward(x, 2, 2)`` by a shortcut, the same out and cache: the numpy LeNet's pooling.
+
+    Why it exists: LeNet pools 2×2 windows with stride 2, twice per training step. Such windows
+    do not overlap, so the maximum of each is found by comparing pixels in pairs, left against
+    right in both rows and then the top row's winner against the bottom's: three comparisons of
+    whole rows, faster than the general loop over the positions (benchmarks/layers.py times both).
+    The tie rule is maxpool2d_forward's (a tie goes to the top row, then to the left pixel), so
+    maxpool2d_backward takes the cache unchanged. x (N, C, H, W) → out (N, C, H/2, W/2);
+    ValueError (pool_output_size's) when H or W is odd. tests/test_layers.py checks it equals
+    maxpool2d_forward and PyTorch.
+    """
+    x, _, _ = _check_pool_input(x, 2, 2)
+    top, bottom = x[:, :, 0::2], x[:, :, 1::2]  # the two rows of every window
+    top_left, top_right = top[..., 0::2], top[..., 1::2]
+    bottom_left, bottom_right = bottom[..., 0::2], bottom[..., 1::2]
+    top_max, bottom_max = np.maximum(top_left, top_right), np.maximum(bottom_left, bottom_right)
+    out = np.maximum(top_max, bottom_max)
+    # the position p·2 + q of each maximum: bottom row (p = 1) only when strictly larger, likewise right (q = 1)
+    arg = np.where(bottom_max > top_max, 2 + (bottom_right > bottom_left), top_right > top_left).astype(np.intp)
+    cache = {"x_shape": x.shape, "dtype": x.dtype, "out_shape": out.shape, "size": 2, "stride": 2, "arg": arg}
+    return out, cache
 
 
 def avgpool2d_forward(x, size: int = 2, stride: int = 2) -> tuple[np.ndarray, dict]:
@@ -266,8 +309,11 @@ def avgpool2d_forward(x, size: int = 2, stride: int = 2) -> tuple[np.ndarray, di
 
     x (N, C, H, W) → out (N, C, H_out, W_out) with H_out = (H - size)/stride + 1; and a cache.
     """
-    x, windows, out_h, out_w = _pool_windows(x, size, stride)
-    out = windows.mean(axis=(4, 5), dtype=x.dtype)
+    x, out_h, out_w = _check_pool_input(x, size, stride)
+    total = np.zeros((x.shape[0], x.shape[1], out_h, out_w), dtype=x.dtype)
+    for _, _, pixels in _window_positions(x, size, stride, out_h, out_w):
+        total += pixels
+    out = total / (size * size)
     return out, {"x_shape": x.shape, "dtype": x.dtype, "out_shape": out.shape, "size": size, "stride": stride}
 
 
@@ -278,12 +324,10 @@ def avgpool2d_backward(dout, cache: dict) -> np.ndarray:
     """
     dout = _check_dout(dout, cache)
     size, stride = cache["size"], cache["stride"]
-    out_h, out_w = dout.shape[2:]
     share = dout / (size * size)
     dx = np.zeros(cache["x_shape"], dtype=cache["dtype"])
-    for p in range(size):
-        for q in range(size):
-            dx[:, :, p : p + stride * out_h : stride, q : q + stride * out_w : stride] += share
+    for _, _, dx_pixels in _window_positions(dx, size, stride, *dout.shape[2:]):
+        dx_pixels += share
     return dx
 
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import conv2d_backward, conv2d_forward, conv_output_size, maxpool2d_backward, maxpool2d_forward
+from .layers import conv2d_backward, conv2d_forward, conv_output_size, maxpool2d_backward, maxpool2x2_forward
 from .losses import categorical_nll
 
 __all__ = [
@@ -419,17 +419,17 @@ class NumpyLeNet:
         if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
             raise ValueError(f"NumpyLeNet takes digits of shape (N, 1, 28, 28), got {x.shape}")
         p, caches = self.params, []
-        h, c = conv2d_forward(x, p["conv1.weight"], p["conv1.bias"], pad=2)  # (N, 6, 28, 28)
+        h, c = conv2d_forward(x, p["conv1.weight"], p["conv1.bias"], pad=2, input_grad=False)  # (N, 6, 28, 28)
         caches.append(c)
         h, c = _relu_forward(h)
         caches.append(c)
-        h, c = maxpool2d_forward(h)  # (N, 6, 14, 14)
+        h, c = maxpool2x2_forward(h)  # (N, 6, 14, 14)
         caches.append(c)
         h, c = conv2d_forward(h, p["conv2.weight"], p["conv2.bias"])  # (N, 16, 10, 10)
         caches.append(c)
         h, c = _relu_forward(h)
         caches.append(c)
-        h, c = maxpool2d_forward(h)  # (N, 16, 5, 5)
+        h, c = maxpool2x2_forward(h)  # (N, 16, 5, 5)
         caches.append(c)
         h = h.reshape(len(x), 400)
         for layer in ("fc1", "fc2"):

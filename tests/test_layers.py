@@ -20,6 +20,7 @@ from course_utils.layers import (
     conv_output_size,
     maxpool2d_backward,
     maxpool2d_forward,
+    maxpool2x2_forward,
     pool_output_size,
 )
 
@@ -148,6 +149,62 @@ def test_overlapping_max_pool_adds_gradients_of_shared_maxima():
     assert out.shape == (1, 1, 1, 2)
     dx = maxpool2d_backward(np.array([[[[1.0, 2.0]]]]), cache)
     assert dx[0, 0, 1, 2] == 3.0 and dx.sum() == 3.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 3),
+    c=st.integers(1, 3),
+    half_h=st.integers(1, 6),
+    half_w=st.integers(1, 6),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    ties=st.booleans(),
+    seed=st.integers(0, 10**6),
+)
+def test_maxpool2x2_shortcut_equals_the_general_loop_and_torch(n, c, half_h, half_w, dtype, ties, seed):
+    """NumpyLeNet's 2×2 pooling: the same out and cache (so the same backward) as maxpool2d_forward(x, 2, 2)."""
+    rng, x = _pool_input((n, c, 2 * half_h, 2 * half_w), dtype, ties, seed)
+    out, cache = maxpool2x2_forward(x)
+    general_out, general_cache = maxpool2d_forward(x, 2, 2)
+    assert out.dtype == dtype and np.array_equal(out, general_out)  # a maximum is exact: no tolerance
+    assert cache.keys() == general_cache.keys()
+    assert np.array_equal(cache["arg"], general_cache["arg"])  # ties go to the same pixel
+    dout = rng.normal(size=out.shape).astype(dtype)
+    assert np.array_equal(maxpool2d_backward(dout, cache), maxpool2d_backward(dout, general_cache))
+    xt = torch.tensor(x, requires_grad=True)
+    ref = F.max_pool2d(xt, 2, 2)
+    ref.backward(torch.tensor(dout))
+    assert_close(out, ref, dtype)
+    assert_close(maxpool2d_backward(dout, cache), xt.grad, dtype)
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ((1, 1, 5, 4), r"\(W - F\) = \(5 - 2\) = 3 is not divisible by S = 2"),  # odd height
+        ((2, 3, 4, 7), r"\(W - F\) = \(7 - 2\) = 5 is not divisible by S = 2"),  # odd width
+        ((1, 1, 1, 4), r"the pooling window \(F = 2\) is larger than the input \(W = 1\)"),
+        ((4, 4), r"x must be \(N, C, H, W\), got shape \(4, 4\)"),
+    ],
+)
+def test_maxpool2x2_shortcut_refuses_what_it_cannot_pool(shape, message):
+    with pytest.raises(ValueError, match=message):
+        maxpool2x2_forward(np.zeros(shape))
+
+
+def test_conv_without_input_grad_skips_dx_only():
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=(2, 1, 8, 8)), rng.normal(size=(4, 1, 5, 5)), rng.normal(size=4)
+    out, cache = conv2d_forward(x, w, b, pad=2)
+    out_no_dx, cache_no_dx = conv2d_forward(x, w, b, pad=2, input_grad=False)
+    assert np.array_equal(out, out_no_dx)
+    dout = rng.normal(size=out.shape)
+    dx, dw, db = conv2d_backward(dout, cache)
+    none, dw_no_dx, db_no_dx = conv2d_backward(dout, cache_no_dx)
+    assert none is None and dx.shape == x.shape
+    assert np.array_equal(dw, dw_no_dx) and np.array_equal(db, db_no_dx)
+    with pytest.raises(ValueError, match="input_grad must be True or False, got 0"):
+        conv2d_forward(x, w, b, input_grad=0)
 
 
 @pytest.mark.parametrize("kind", sorted(POOLS))

@@ -69,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
     count, target = (10_000, 0.95) if args.fast else (60_000, 0.99)
     tutorial_max_epochs = 3 if args.fast else TUTORIAL_MAX_EPOCHS
-    recipe_epochs = min(LENET_RECIPE["epochs"], 3)
+    recipe_epochs = LENET_RECIPE["epochs"]
     pair_count = args.pairs or (2 if args.fast else 3)
 
     rng = set_seed(0)

@@ -7,6 +7,7 @@ Introduced in notebook 00 (welcome); every later notebook starts with
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import random
@@ -103,6 +104,7 @@ _OPENBLAS_FILES = ("numpy.libs/libscipy_openblas*", "numpy/.dylibs/libscipy_open
 _OPENBLAS_SYMBOLS = ("scipy_openblas_{}_num_threads64_", "scipy_openblas_{}_num_threads", "openblas_{}_num_threads")
 
 
+@functools.cache  # found once per process: the decorated fits call it on every fit
 def _openblas_thread_calls():
     """(get, set) of the OpenBLAS that numpy loaded, or None when numpy uses another BLAS (MKL, Accelerate)."""
     site = Path(np.__file__).resolve().parent.parent

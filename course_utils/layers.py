@@ -258,7 +258,9 @@ def maxpool2d_forward(x, size: int = 2, stride: int = 2) -> tuple[np.ndarray, di
     positions = _window_positions(x, size, stride, out_h, out_w)
     _, _, top_left = next(positions)
     out = top_left.copy()  # the largest value of each window so far: first its top-left pixel
-    arg = np.zeros(out.shape, dtype=np.intp)  # and where in the window it sits, p·size + q
+    # and where in the window it sits, p·size + q, in the smallest integer type that holds size² - 1
+    # (one byte for windows up to 16×16: less memory to write now and to read in the backward pass)
+    arg = np.zeros(out.shape, dtype=np.min_scalar_type(size * size - 1))
     for p, q, pixels in positions:  # the other positions, in row-major order
         arg[pixels > out] = p * size + q  # strictly larger: on a tie the earlier position stays (the tie rule)
         np.maximum(out, pixels, out=out)
@@ -276,7 +278,11 @@ def maxpool2d_backward(dout, cache: dict) -> np.ndarray:
     size, stride, arg = cache["size"], cache["stride"], cache["arg"]
     dx = np.zeros(cache["x_shape"], dtype=cache["dtype"])
     for p, q, dx_pixels in _window_positions(dx, size, stride, *dout.shape[2:]):
-        dx_pixels += (arg == p * size + q) * dout  # the windows whose maximum sat at (p, q); overlaps add up
+        won = arg == p * size + q  # the windows whose maximum sat at (p, q)
+        if stride < size:  # windows overlap: an input may collect gradients from several of them
+            dx_pixels += won * dout
+        else:  # each input lies in one window at most: write its gradient, nothing to add to (faster)
+            np.multiply(won, dout, out=dx_pixels)
     return dx
 
 
@@ -298,8 +304,10 @@ def maxpool2x2_forward(x) -> tuple[np.ndarray, dict]:
     bottom_left, bottom_right = bottom[..., 0::2], bottom[..., 1::2]
     top_max, bottom_max = np.maximum(top_left, top_right), np.maximum(bottom_left, bottom_right)
     out = np.maximum(top_max, bottom_max)
-    # the position p·2 + q of each maximum: bottom row (p = 1) only when strictly larger, likewise right (q = 1)
-    arg = np.where(bottom_max > top_max, 2 + (bottom_right > bottom_left), top_right > top_left).astype(np.intp)
+    # the position p·2 + q of each maximum: bottom row (p = 1) only when strictly larger, likewise right (q = 1);
+    # one byte each, as maxpool2d_forward stores them for 2×2 windows
+    right_in_bottom, right_in_top = (bottom_right > bottom_left).view(np.uint8), (top_right > top_left).view(np.uint8)
+    arg = np.where(bottom_max > top_max, 2 + right_in_bottom, right_in_top)
     cache = {"x_shape": x.shape, "dtype": x.dtype, "out_shape": out.shape, "size": 2, "stride": 2, "arg": arg}
     return out, cache
 

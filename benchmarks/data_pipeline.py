@@ -10,6 +10,11 @@ in-memory, tutorial, in-memory, ...), so a busy spell on the machine hits both s
 * in-memory: ``course_utils.data.Batches`` (the images converted and normalised once,
   a batch is one indexing operation) and ``course_utils.train.fit``.
 
+Then a second set of pairs times the in-memory loop against the training steps alone (forward,
+loss, backward, update on batches made before the clock starts: no pipeline, no bookkeeping).
+No way of feeding the data can make an epoch faster than its steps, so the tutorial's epoch
+over the steps' epoch is the largest speed-up any pipeline could show on this machine.
+
 Usage: python benchmarks/data_pipeline.py [--fast] [--pairs N] [--threads N]   (--fast: a 10,000-image slice)
 The last line is the per-epoch speed-up: the median over the pairs of tutorial / in-memory.
 """
@@ -17,6 +22,7 @@ The last line is the per-epoch speed-up: the median over the pairs of tutorial /
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -52,6 +58,19 @@ def in_memory_epoch(model, batches) -> float:
     return history.epoch_seconds[0]
 
 
+def steps_only_epoch(model, ready_batches) -> float:
+    """Seconds for the training steps alone, over batches already made: the floor of any pipeline's epoch."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model.train()
+    start = time.perf_counter()
+    for images, labels in ready_batches:
+        loss = F.cross_entropy(model(images), labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="time a 10,000-image slice instead of all 60,000")
@@ -81,6 +100,18 @@ def main() -> None:
         print(f"pair {k}: tutorial loop (DataLoader + ToTensor + Normalize) {tutorial:6.2f} s, "
               f"in-memory loop (Batches + fit) {in_memory:6.2f} s per epoch")  # fmt: skip
     print(ratio_line("per-epoch time, tutorial / in-memory", pairs, "tutorial", "in-memory"))
+
+    ready = list(Batches(images[:count], labels[:count], BATCH_SIZE, rng=rng, normalize=(MNIST_MEAN, MNIST_STD)))
+    floor_pairs = interleaved_pairs(
+        lambda: in_memory_epoch(mlp(), batches), lambda: steps_only_epoch(mlp(), ready), count=args.pairs
+    )
+    print(ratio_line("per-epoch time, in-memory / steps alone", floor_pairs, "in-memory", "steps alone"))
+    tutorial_median = statistics.median(tutorial for tutorial, _ in pairs)
+    steps_median = statistics.median(steps for _, steps in floor_pairs)
+    print(
+        f"ceiling: the tutorial's epoch is {tutorial_median / steps_median:.1f}x the steps' epoch "
+        f"({tutorial_median:.2f} s / {steps_median:.2f} s, medians): no pipeline can be faster than that here"
+    )
     print(f"per-epoch speed-up: {median_ratio(pairs):.1f}x")
 
 

@@ -290,18 +290,21 @@ def maxpool2x2_forward(x) -> tuple[np.ndarray, dict]:
     """``maxpool2d_forward(x, 2, 2)`` by a shortcut, the same out and cache: the numpy LeNet's pooling.
 
     Why it exists: LeNet pools 2×2 windows with stride 2, twice per training step. Such windows
-    do not overlap, so the maximum of each is found by comparing pixels in pairs, left against
-    right in both rows and then the top row's winner against the bottom's: three comparisons of
-    whole rows, faster than the general loop over the positions (benchmarks/layers.py times both).
+    do not overlap, so one copy can set the four pixels of every window side by side, as four
+    contiguous arrays; the maximum of each window is then found by comparing pixels in pairs,
+    left against right in both rows and then the top row's winner against the bottom's: three
+    comparisons of whole contiguous arrays, faster than the general loop over the positions on
+    strided views (benchmarks/layers.py times both).
     The tie rule is maxpool2d_forward's (a tie goes to the top row, then to the left pixel), so
     maxpool2d_backward takes the cache unchanged. x (N, C, H, W) → out (N, C, H/2, W/2);
     ValueError (pool_output_size's) when H or W is odd. tests/test_layers.py checks it equals
     maxpool2d_forward and PyTorch.
     """
-    x, _, _ = _check_pool_input(x, 2, 2)
-    top, bottom = x[:, :, 0::2], x[:, :, 1::2]  # the two rows of every window
-    top_left, top_right = top[..., 0::2], top[..., 1::2]
-    bottom_left, bottom_right = bottom[..., 0::2], bottom[..., 1::2]
+    x, out_h, out_w = _check_pool_input(x, 2, 2)
+    n, c = x.shape[:2]
+    # corners[p, q, n, c, i, j] = x[n, c, 2i + p, 2j + q]: the pixel at (p, q) of every window, contiguous
+    corners = np.ascontiguousarray(x.reshape(n, c, out_h, 2, out_w, 2).transpose(3, 5, 0, 1, 2, 4))
+    (top_left, top_right), (bottom_left, bottom_right) = corners
     top_max, bottom_max = np.maximum(top_left, top_right), np.maximum(bottom_left, bottom_right)
     out = np.maximum(top_max, bottom_max)
     # the position p·2 + q of each maximum: bottom row (p = 1) only when strictly larger, likewise right (q = 1);

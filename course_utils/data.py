@@ -399,7 +399,8 @@ class Batches:
             order = torch.from_numpy(self.rng.permutation(n)).to(self.device)
             for start in range(0, n, self.batch_size):
                 index = order[start : start + self.batch_size]
-                yield self.x[index], self.y[index]
+                # index_select: the same rows as self.x[index], in about half the time of general indexing
+                yield self.x.index_select(0, index), self.y.index_select(0, index)
         else:
             for start in range(0, n, self.batch_size):
                 yield self.x[start : start + self.batch_size], self.y[start : start + self.batch_size]

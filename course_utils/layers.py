@@ -125,6 +125,18 @@ def _im2col(x: np.ndarray, fh: int, fw: int, stride: int, pad: int, out_h: int, 
     return np.ascontiguousarray(windows.transpose(0, 4, 5, 1, 2, 3)).reshape(c * fh * fw, out_h * out_w * n)
 
 
+def _batch_first(rows: np.ndarray) -> np.ndarray:
+    """(M, N) batch-last rows → a new (N, M) array: the same numbers as np.ascontiguousarray(rows.T).
+
+    Copied 128 rows at a time, so that each block is read and written while it sits in the
+    cache: about twice as fast as one transposed copy for conv1's output, whose numbers lie N apart.
+    """
+    out = np.empty(rows.shape[::-1], dtype=rows.dtype)
+    for start in range(0, len(rows), 128):
+        out[:, start : start + 128] = rows[start : start + 128].T
+    return out
+
+
 def conv_layer_cost(W: int, F: int, P: int, S: int, C: int, K: int) -> dict[str, int]:
     """Size and cost of a conv layer with K filters of F×F×C on a W×W×C input (padding P, stride S).
 
@@ -156,7 +168,7 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, input_grad: bool =
     cols = _im2col(x, w.shape[2], w.shape[3], stride, pad, out_h, out_w)
     out = w.reshape(k, -1) @ cols  # (K, out_h·out_w·N)
     out += b[:, None]
-    out = np.ascontiguousarray(out.reshape(k, out_h, out_w, n).transpose(3, 0, 1, 2))
+    out = _batch_first(out.reshape(k * out_h * out_w, n)).reshape(n, k, out_h, out_w)
     return out, {"x_shape": x.shape, "w": w, "stride": stride, "pad": pad, "cols": cols, "input_grad": input_grad}
 
 

@@ -1,12 +1,12 @@
 # The course's commands. Every target that needs Python sets up .venv first;
 # set-up is skipped while requirements.txt and pyproject.toml are unchanged.
-#   make lab         JupyterLab on the course (LAB_OPTS="--no-browser --port=8899" passes through)
+#   make lab         JupyterLab on your own copy of the course, my-work/ (LAB_OPTS="--no-browser --port=8899")
 #   make test        lint + unit tests + every notebook under nbval, fast mode (COURSE_FAST=1)
 #   make test-full   the same with full training
 #   make test-browser every notebook with widgets run in JupyterLab in Chromium (apt-get install chromium)
 #   make site        the course as a static book in _build/site/ (needs npm);  make test-site  checks it in Chromium
 #   make outputs     re-run notebooks in full mode and save their outputs (NOTEBOOKS=... to pick)
-#   make student     release student/ from notebooks/ (solutions removed)
+#   make student     release student/ from notebooks/ (solutions removed; FORCE=1 replaces edited copies)
 #   make bench       speed ratios (benchmarks/)
 #   make lint        ruff
 #   make setup       set-up alone;  make clean  remove .venv and caches
@@ -50,13 +50,18 @@ ROOT_OPT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 # 127.0.0.1 unless LAB_OPTS names an address (--ip=... wins; the same setting twice is an error).
 LAB_IP := $(if $(findstring --ip,$(LAB_OPTS))$(findstring ServerApp.ip,$(LAB_OPTS)),,--ServerApp.ip=127.0.0.1)
 
+# The learner works in my-work/ (git-ignored), their own copy of student/: made the first time, later only
+# the notebooks it lacks are added; nothing there is ever overwritten.
+WORK ?= my-work
+
 lab: setup
+	@$(VENV)/bin/course workspace student $(WORK)
 	@case " $(LAB_OPTS) " in \
 		*--ip=127.*|*--ip=localhost*|*--ip=::1*|*ServerApp.ip=127.*) ;; \
 		*--ip*|*ServerApp.ip*) echo "warning: JupyterLab will listen beyond this machine ($(LAB_OPTS)): anyone who reaches it and has the token can run code here" >&2 ;; \
 	esac
 	$(VENV)/bin/jupyter lab $(LAB_IP) --ServerApp.root_dir="$(CURDIR)" $(ROOT_OPT) \
-		$(LAB_OPTS) notebooks/00_welcome.ipynb
+		--ServerApp.default_url=/lab/tree/$(WORK)/00_welcome.ipynb $(LAB_OPTS)
 
 test-unit: setup
 	COURSE_FAST=$${COURSE_FAST:-1} $(PY) -m pytest tests
@@ -85,7 +90,7 @@ $(SITE_NPM): site/package.json site/package-lock.json
 	@touch $@
 
 site: setup $(SITE_NPM)
-	$(PY) -m course_utils.site
+	$(PY) -m course_utils.instructor.site
 
 # Every page of the built book in Chromium with the network blocked, plus the leak and no-CDN checks.
 test-site: site
@@ -98,7 +103,7 @@ outputs: setup
 
 # Student copies: solutions replaced by NotImplementedError, outputs cleared (commit student/).
 student: setup
-	$(VENV)/bin/course release notebooks student
+	$(VENV)/bin/course release notebooks student $(if $(FORCE),--force)
 
 bench: setup
 	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -1,7 +1,8 @@
 """The checkers the notebooks call, one per exercise: ``check_flat_length(flat_length)`` and so on.
 
-Introduced in notebook 00 (welcome). Each is ``course_utils.exercises.check`` bound to one exercise,
-whose whole definition (cases, reference, known mistakes) is in ``course_utils/exercises/nbNN.py``.
+Introduced in notebook 00 (welcome). Each is ``course_utils.checking.registry.check`` bound to one
+exercise, whose whole definition (cases, reference, known mistakes) is in
+``course_utils/instructor/exercises/nbNN.py``.
 A wrong answer raises ``ExerciseFailure`` (an AssertionError) whose message names the case, the
 first differing index, expected and got there, and the likely mistake; a right one prints one line.
 """
@@ -11,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from course_utils.exercises import ExerciseFailure, check
+from course_utils.checking.registry import check
+from course_utils.checking.runner import ExerciseFailure
 
 __all__ = [
     "ExerciseFailure",
@@ -56,7 +58,7 @@ def _checker(number: str, name: str) -> Callable[[Any], None]:
         check(number, answer)
 
     checker.__name__ = checker.__qualname__ = name
-    checker.__doc__ = f"Check your answer to exercise {number} (definition: course_utils.exercises)."
+    checker.__doc__ = f"Check your answer to exercise {number} (definition: course_utils/instructor/exercises/)."
     return checker
 
 

@@ -33,6 +33,7 @@ from course_utils.train import evaluate, fit_one_cycle
 __all__ = [
     "PROTOCOL",
     "FAST_PROTOCOL",
+    "SEED_MARGIN",
     "PROTOCOL_LR",
     "PROTOCOL_BATCH",
     "protocol",
@@ -53,6 +54,8 @@ PROTOCOL = {
     "max_mult_adds": 2_000_000,
 }
 FAST_PROTOCOL = {**PROTOCOL, "train_images": 3_000, "threshold": 0.82}
+# Exercise 10.3's fresh seed (grading) accepts this much less: seed-to-seed spread is about ±0.3 points.
+SEED_MARGIN = 0.005
 # The training recipe of the protocol: notebook 08's first recipe, fixed here so that the thresholds
 # above (set against plain LeNet) stay put when notebook 08's choice on its validation split moves.
 PROTOCOL_LR, PROTOCOL_BATCH = 0.005, 128

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils.checking import Tensor, as_array, compare, decode, encode
 from course_utils.checks import ExerciseFailure, check_flat_length
-from course_utils.exercises.core import Tensor, as_array, compare, decode, encode
 
 
 def test_flat_length_accepts_the_right_answer(capsys):
@@ -81,7 +81,7 @@ def test_a_failure_renders_as_its_message_alone():
 
 
 def _all_exercises():
-    from course_utils.exercises import EXERCISES
+    from course_utils.instructor.exercises import EXERCISES
 
     return EXERCISES
 
@@ -89,9 +89,9 @@ def _all_exercises():
 def test_every_exercise_accepts_its_reference_on_fresh_cases():
     """The declarations agree with themselves: the reference answer (the exercise's fallback, else the
     answer written out below) is judged right on fresh cases too."""
-    from course_utils.exercises import EXERCISES
-    from course_utils.exercises.core import judge_case, run_case
-    from course_utils.exercises.harness import resolve
+    from course_utils.checking import judge_case, run_case
+    from course_utils.checking.harness import resolve
+    from course_utils.instructor.exercises import EXERCISES
 
     answers = {n: resolve(e.fallback) for n, e in EXERCISES.items() if e.fallback} | _reference_answers()
     assert set(answers) == set(EXERCISES), set(EXERCISES) ^ set(answers)
@@ -108,17 +108,17 @@ def _reference_answers():
     import torch.nn.functional as F
 
     from course_utils import losses
-    from course_utils.exercises import nb01
-    from course_utils.exercises.nb03 import reference_backward
-    from course_utils.exercises.nb06 import conv_reference
-    from course_utils.exercises.nb06b import conv_backward_reference
-    from course_utils.exercises.nb07 import (
+    from course_utils.experiment import wider_lenet
+    from course_utils.instructor.exercises import nb01
+    from course_utils.instructor.exercises.nb03 import reference_backward
+    from course_utils.instructor.exercises.nb06 import conv_reference
+    from course_utils.instructor.exercises.nb06b import conv_backward_reference
+    from course_utils.instructor.exercises.nb07 import (
         maxpool_backward_loops,
         maxpool_forward_reference,
         meanpool_forward_reference,
     )
-    from course_utils.exercises.nb08 import LENET_ROWS, variant_table
-    from course_utils.experiment import wider_lenet
+    from course_utils.instructor.exercises.nb08 import LENET_ROWS, variant_table
     from course_utils.layers import conv_output_size
     from course_utils.models import LeNet
 
@@ -168,8 +168,8 @@ from course_utils.checks import (  # noqa: E402
     check_gaussian_nll,
     check_sgd_step,
 )
-from course_utils.exercises import nb02  # noqa: E402
-from course_utils.exercises.nb03 import reference_backward  # noqa: E402
+from course_utils.instructor.exercises import nb02  # noqa: E402
+from course_utils.instructor.exercises.nb03 import reference_backward  # noqa: E402
 
 
 def _relu(a):
@@ -452,7 +452,7 @@ def test_maxpool_backward(capsys):
 )
 def test_maxpool_backward_names_the_mistake(mode, hint):
     from course_utils.checks import check_maxpool_backward
-    from course_utils.exercises.nb07 import maxpool_backward_loops as _maxpool_backward_loops
+    from course_utils.instructor.exercises.nb07 import maxpool_backward_loops as _maxpool_backward_loops
 
     with pytest.raises(ExerciseFailure, match=hint):
         check_maxpool_backward(lambda d, x, s, t: _maxpool_backward_loops(d, x, s, t, mode))
@@ -469,7 +469,7 @@ def test_maxpool_backward_wrong_shape():
 
 
 def _right_lenet_table():
-    from course_utils.exercises.nb08 import LENET_ROWS
+    from course_utils.instructor.exercises.nb08 import LENET_ROWS
 
     return {name: (shape, params) for name, shape, params in LENET_ROWS}
 
@@ -568,8 +568,8 @@ def test_conv_cost_names_the_mistake(wrong, hint):
 
 
 def test_a_failed_check_puts_the_course_version_in_place_and_says_so(capsys):
-    from course_utils.exercises import get
-    from course_utils.exercises.core import check
+    from course_utils.checking import check
+    from course_utils.checking.registry import get
 
     def mine(h, w, c):
         return h * w
@@ -617,8 +617,8 @@ def test_a_students_error_is_shown_from_their_own_line():
 def test_a_failed_check_binds_the_fallback(number, capsys):
     """Every exercise with a fallback: an unsolved function's error comes through, the course's version is
     bound under the exercise's name, and one line says so."""
-    from course_utils.exercises.core import check
-    from course_utils.exercises.harness import resolve
+    from course_utils.checking import check
+    from course_utils.checking.harness import resolve
 
     exercise = _all_exercises()[number]
     namespace = {}

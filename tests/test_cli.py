@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 from course_utils import data
-from course_utils.cli import main
+from course_utils.instructor.cli import main
 
 
 def test_env_prints_the_report(capsys):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from course_utils.checking import use_fallback
 from course_utils.checks import ExerciseFailure, check_by_hand, check_forward_batch, check_output_function
-from course_utils.exercises import nb01
-from course_utils.exercises.core import use_fallback
+from course_utils.instructor.exercises import nb01
 
 RIGHT = {"a": [1.0, -2.0], "h": [1.0, 0.0], "f": 2.0}
 
@@ -128,8 +128,8 @@ def test_forward_batch_fallback_is_bound_on_failure(capsys):
     def unsolved(X, W, b, V, c):
         raise NotImplementedError("Exercise 1.3")
 
-    from course_utils.exercises import get
-    from course_utils.exercises.core import check
+    from course_utils.checking import check
+    from course_utils.checking.registry import get
 
     with pytest.raises(NotImplementedError):
         check(get("1.3"), unsolved, namespace)

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from course_utils.checking import check
+from course_utils.checking.registry import get
 from course_utils.checks import ExerciseFailure, check_map_objective
-from course_utils.exercises import get, nb02b
-from course_utils.exercises.core import check
+from course_utils.instructor.exercises import nb02b
 
 
 def _weights_sq(p, names=("W", "V")):
@@ -87,7 +88,7 @@ def test_fresh_cases_differ_and_the_fallback_rejects_a_bad_penalty():
 
 from course_utils import losses  # noqa: E402
 from course_utils.checks import check_bernoulli_nll, check_categorical_nll, check_gaussian_nll  # noqa: E402
-from course_utils.exercises import nb02  # noqa: E402
+from course_utils.instructor.exercises import nb02  # noqa: E402
 
 LOSSES = {
     "2.1": (check_gaussian_nll, losses.gaussian_nll, nb02._gaussian_mistakes),

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
+from course_utils.checking import check
+from course_utils.checking.registry import get
 from course_utils.checks import ExerciseFailure, check_backward, check_numerical_gradient
-from course_utils.exercises import get, nb03b
-from course_utils.exercises.core import check
-from course_utils.exercises.nb03 import reference_backward
+from course_utils.instructor.exercises import nb03b
+from course_utils.instructor.exercises.nb03 import reference_backward
 
 
 def test_backward_right_and_fallback(capsys):
@@ -229,7 +230,7 @@ def test_numerical_gradient_fresh_cases_accept_the_answer():
 import torch  # noqa: E402
 
 from course_utils.checks import check_autograd_backward  # noqa: E402
-from course_utils.exercises import nb03c  # noqa: E402
+from course_utils.instructor.exercises import nb03c  # noqa: E402
 
 
 def _autograd(scalar=lambda F, dF: (F * dF).sum(), relu=True, grads=lambda params: [p.grad for p in params]):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from course_utils.checking import ExerciseFailure
 from course_utils.checks import check_distinct_units, check_init_params, check_sgd_step
-from course_utils.exercises import ExerciseFailure
-from course_utils.exercises.nb04 import count_distinct_units, sgd_step
+from course_utils.instructor.exercises.nb04 import count_distinct_units, sgd_step
 from course_utils.mlp import init_params
 
 # --- 4.1 · sgd_step -------------------------------------------------------------------------------------
@@ -67,8 +67,8 @@ def test_sgd_step_in_place_is_refused():
 
 def test_sgd_step_failure_binds_the_fallback():
     namespace = {}
-    from course_utils.exercises import get
-    from course_utils.exercises.core import check
+    from course_utils.checking import check
+    from course_utils.checking.registry import get
 
     with pytest.raises(ExerciseFailure, match="Using the course's `sgd_step`"):
         check(get("4.1"), _sgd(decay_biases=True), namespace)
@@ -152,8 +152,8 @@ def test_init_params_transposed_layout_message():
 
 
 def test_init_params_fresh_cases_accept_the_fallback():
-    from course_utils.exercises import get
-    from course_utils.exercises.core import decode, encode, judge_case, run_case
+    from course_utils.checking import decode, encode, judge_case, run_case
+    from course_utils.checking.registry import get
 
     exercise = get("4.2")
     for case in exercise.fresh(np.random.default_rng(0)):
@@ -201,7 +201,7 @@ def test_count_distinct_units_mistakes(wrong, hint):
 
 
 def test_count_distinct_units_fresh_cases_tell_the_mistakes_apart():
-    from course_utils.exercises import get
+    from course_utils.checking.registry import get
 
     exercise = get("4.3")
     for (params,) in exercise.fresh(np.random.default_rng(3)):

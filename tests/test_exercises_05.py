@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils.checking import ExerciseFailure, check, decode, encode, judge_case, run_case
+from course_utils.checking.registry import get
 from course_utils.checks import check_dense_params, check_to_vectors, check_train_one_epoch
-from course_utils.exercises import ExerciseFailure, get
-from course_utils.exercises.core import check, decode, encode, judge_case, run_case
-from course_utils.exercises.nb05 import dense_params, train_one_epoch
+from course_utils.instructor.exercises.nb05 import dense_params, train_one_epoch
 
 # --- 5.1 and 5.2 (more mistakes in tests/test_checks.py) -------------------------------------------------
 
@@ -161,7 +161,7 @@ def test_train_one_epoch_fresh_cases_judge_the_fallback_right_and_a_mistake_wron
 
 
 def test_to_vectors_fallback_passes_and_is_bound_on_failure(capsys):
-    from course_utils.exercises.nb05 import to_vectors
+    from course_utils.instructor.exercises.nb05 import to_vectors
 
     check_to_vectors(to_vectors)
     assert "Exercise 5.1: all 4 checks passed." in capsys.readouterr().out

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from course_utils.checking import ExerciseFailure, decode, encode, judge_case, run_case
+from course_utils.checking.harness import resolve
 from course_utils.checks import check_conv_backward, check_conv_forward, check_output_size
-from course_utils.exercises import EXERCISES
-from course_utils.exercises.core import ExerciseFailure, decode, encode, judge_case, run_case
-from course_utils.exercises.harness import resolve
-from course_utils.exercises.nb06 import conv_reference
-from course_utils.exercises.nb06b import conv_backward_loops, conv_backward_reference
+from course_utils.instructor.exercises import EXERCISES
+from course_utils.instructor.exercises.nb06 import conv_reference
+from course_utils.instructor.exercises.nb06b import conv_backward_loops, conv_backward_reference
 from course_utils.layers import conv2d_backward, conv2d_forward
 
 # --- 6.1 output size ---------------------------------------------------------------------------

@@ -5,11 +5,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_utils.checking import ExerciseFailure, decode, encode, judge_case, run_case
+from course_utils.checking.harness import resolve
 from course_utils.checks import check_maxpool_backward, check_maxpool_forward, check_meanpool_forward
-from course_utils.exercises import EXERCISES
-from course_utils.exercises.core import ExerciseFailure, decode, encode, judge_case, run_case
-from course_utils.exercises.harness import resolve
-from course_utils.exercises.nb07 import maxpool_backward_loops, pool_loops
+from course_utils.instructor.exercises import EXERCISES
+from course_utils.instructor.exercises.nb07 import maxpool_backward_loops, pool_loops
 from course_utils.layers import maxpool2d_backward, maxpool2d_forward
 
 

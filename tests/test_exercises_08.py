@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from course_utils.checking import decode, encode, judge_case, run_case
 from course_utils.checks import ExerciseFailure, check_lenet_table, check_lenet_variant, check_my_lenet
-from course_utils.exercises import EXERCISES
-from course_utils.exercises.core import decode, encode, judge_case, run_case
-from course_utils.exercises.nb08 import LENET_ROWS, variant_table
+from course_utils.instructor.exercises import EXERCISES
+from course_utils.instructor.exercises.nb08 import LENET_ROWS, variant_table
 from course_utils.models import LeNet, lenet_variant_net, summarize
 
 
@@ -221,7 +221,7 @@ def test_my_lenet_wrong_scores_shape_and_fallback():
         check_my_lenet(Flat)
     namespace = {}
     with pytest.raises(ExerciseFailure, match="Using the course's `MyLeNet`"):
-        from course_utils.exercises.core import check
+        from course_utils.checking import check
 
         check(EXERCISES["8.3"], Flat, namespace)
     check_my_lenet(namespace["MyLeNet"])  # the fallback is a right answer

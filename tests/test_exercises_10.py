@@ -7,12 +7,12 @@ import pytest
 import torch
 from torch import nn
 
+from course_utils.checking import check
+from course_utils.checking.registry import get
 from course_utils.checks import ExerciseFailure, check_conv_cost, check_my_net, check_network_cost
-from course_utils.exercises import get
-from course_utils.exercises.core import check
-from course_utils.exercises.nb10 import conv_cost, network_cost
-from course_utils.exercises.nb10b import _judge as judge_experiment
 from course_utils.experiment import FAST_PROTOCOL, PROTOCOL, wider_lenet
+from course_utils.instructor.exercises.nb10 import conv_cost, network_cost
+from course_utils.instructor.exercises.nb10b import _judge as judge_experiment
 from course_utils.models import LeNet
 
 # --- 10.1 ------------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_network_cost_accepts_the_right_answer(capsys):
 
 
 def _variant(**mistake):
-    from course_utils.exercises.nb10 import _network_cost
+    from course_utils.instructor.exercises.nb10 import _network_cost
 
     return lambda C, W, layers: _network_cost(C, W, layers, **mistake)
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import Options, grade
-from course_utils.notebooks import read_notebook
-from course_utils.release import find_exercises
-from course_utils.reports import summary, write_feedback, write_gradebook, write_report
-from course_utils.sandbox import Sandbox, SandboxError, sandbox_problem
-from course_utils.submissions import load_sources, match_source, student_name
+from course_utils.instructor.grade.grading import Options, grade
+from course_utils.instructor.grade.reports import summary, write_feedback, write_gradebook, write_report
+from course_utils.instructor.grade.sandbox import Sandbox, SandboxError, sandbox_problem
+from course_utils.instructor.grade.submissions import load_sources, match_source, student_name
+from course_utils.instructor.notebooks import read_notebook
+from course_utils.instructor.release import find_exercises
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -171,8 +171,8 @@ def test_the_read_and_network_attacks_do_work_without_the_sandbox():
 
 
 def test_grade_refuses_to_run_without_a_sandbox(monkeypatch, tmp_path, capsys):
-    import course_utils.grading as grading
-    from course_utils.cli import main
+    import course_utils.instructor.grade.grading as grading
+    from course_utils.instructor.cli import main
 
     monkeypatch.setattr(grading, "sandbox_problem", lambda: "bubblewrap is not installed")
     with pytest.raises(SandboxError, match="bubblewrap is not installed.*--no-sandbox"):
@@ -232,7 +232,7 @@ def test_submissions_are_matched_by_content_and_named_sensibly():
 def test_the_grader_keeps_a_bounded_amount_of_output_but_every_error(monkeypatch):
     import nbformat
 
-    import course_utils.grading as grading
+    import course_utils.instructor.grade.grading as grading
 
     monkeypatch.setattr(grading, "_MAX_OUTPUT_CHARS", 1000)
     client = grading._bounded_client(nbformat.v4.new_notebook())

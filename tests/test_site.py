@@ -1,4 +1,4 @@
-"""The book's pages (course_utils.site), without building the book: what each page holds.
+"""The book's pages (course_utils.instructor.site), without building the book: what each page holds.
 
 `make test-site` builds the book and checks the HTML itself (tests/site/).
 """
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.notebooks import read_notebook
-from course_utils.release import find_exercises
-from course_utils.site import (
+from course_utils.instructor.notebooks import read_notebook
+from course_utils.instructor.release import find_exercises
+from course_utils.instructor.site import (
     BUILTIN_WIDGETS,
     SLIDES,
     WIDGET_STATE,
@@ -105,7 +105,7 @@ def test_stage_says_how_to_get_the_scripts_when_npm_did_not_run(tmp_path):
 def test_a_view_the_book_cannot_draw_stands_in_with_what_its_outputs_showed():
     import nbformat
 
-    from course_utils.site import _prune_widgets
+    from course_utils.instructor.site import _prune_widgets
 
     image = {
         "output_type": "display_data",

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.notebooks import read_notebook
-from course_utils.site import SLIDES, page_lines, solution_lines
+from course_utils.instructor.notebooks import read_notebook
+from course_utils.instructor.site import SLIDES, page_lines, solution_lines
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = sorted((REPO / "notebooks").glob("*.ipynb"))

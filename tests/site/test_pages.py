@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.notebooks import read_notebook
-from course_utils.release import find_exercises
+from course_utils.instructor.notebooks import read_notebook
+from course_utils.instructor.release import find_exercises
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "site" / "artifacts"

@@ -1,0 +1,178 @@
+"""The ``course`` command: data status and fetching, the environment report.
+
+course env                 print the environment report (as notebook 00 does)
+course data status         what data is found where, and whether checksums are right
+course data verify         the same, exiting 1 when MNIST is missing or corrupt
+course data fetch [--cifar10]   download into the repo's data/ where the network allows
+course run NOTEBOOK... [--fast]   execute notebooks in place in fresh kernels (committed outputs)
+course release SOURCE_DIR TARGET_DIR [--force]   write student copies of the instructor notebooks
+course workspace RELEASE_DIR WORK_DIR   copy the student notebooks a learner's folder lacks (never overwrites)
+course grade SUBMISSION... --source DIR --out report.csv [--jobs N]   grade submitted notebooks (sandboxed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="course", description="Helpers for the CNN course companion.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("env", help="print the environment report")
+    data = commands.add_parser("data", help="find, verify and fetch data sets")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_commands.add_parser("status", help="what is found where, checksums ok or not")
+    data_commands.add_parser("verify", help="like status, but exit 1 if MNIST is missing or corrupt")
+    fetch = data_commands.add_parser("fetch", help="download MNIST (and optionally CIFAR-10)")
+    fetch.add_argument("--cifar10", action="store_true", help="also fetch CIFAR-10 (about 170 MB)")
+    run = commands.add_parser("run", help="execute notebooks in place, top to bottom, in fresh kernels")
+    run.add_argument("notebooks", nargs="+", type=Path)
+    run.add_argument("--fast", action="store_true", help="set COURSE_FAST=1 (default: full run)")
+    run.add_argument("--cell-timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    rel = commands.add_parser("release", help="write student copies (solutions removed, outputs cleared)")
+    rel.add_argument("source", type=Path, help="folder of instructor notebooks, e.g. notebooks/")
+    rel.add_argument("target", type=Path, help="folder for the student copies, e.g. student/")
+    rel.add_argument("--force", action="store_true", help="replace student copies edited since the last release")
+    work = commands.add_parser("workspace", help="copy the student notebooks a learner's own folder lacks")
+    work.add_argument("release", type=Path, help="the released student notebooks, e.g. student/")
+    work.add_argument("work", type=Path, help="the learner's folder, e.g. my-work/ (nothing there is overwritten)")
+    grade = commands.add_parser("grade", help="grade submitted notebooks against the instructor source, sandboxed")
+    grade.add_argument("submissions", nargs="+", type=Path, help="submitted notebooks, any file names")
+    grade.add_argument("--source", type=Path, required=True, help="folder of instructor notebooks")
+    grade.add_argument("--out", type=Path, required=True, help="per-exercise CSV report to write")
+    grade.add_argument("--gradebook", type=Path, help="gradebook CSV (default: <out>-gradebook.csv)")
+    grade.add_argument("--feedback", type=Path, help="folder of feedback files (default: <out>-feedback/)")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    grade.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")
+    grade.add_argument("--notebook-timeout", type=float, default=900, help="seconds per notebook (default 900)")
+    grade.add_argument("--memory-gb", type=float, default=8, help="address-space limit per kernel (default 8)")
+    grade.add_argument("--seed", type=int, default=0, help="seed of the fresh cases (default: a new one)")
+    grade.add_argument("--full", action="store_true", help="run notebooks in full mode (default: COURSE_FAST=1)")
+    grade.add_argument(
+        "--no-sandbox", action="store_true", help="run students' code without a sandbox (recorded in the report)"
+    )
+    return parser
+
+
+def _release(args: argparse.Namespace) -> int:
+    from course_utils.instructor.release import ReleaseError, release
+
+    try:
+        written = release(args.source, args.target, force=args.force)
+    except (ReleaseError, ValueError) as err:
+        print(f"error: {err}; nothing was written", file=sys.stderr)
+        return 1
+    print(f"{len(written)} student notebook{'s' * (len(written) != 1)} in {args.target}")
+    return 0
+
+
+def _workspace(args: argparse.Namespace) -> int:
+    from course_utils.instructor.workspace import copy_missing
+
+    try:
+        copied, kept = copy_missing(args.release, args.work)
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if copied and not kept:
+        print(f"Your own copy of the course: {args.work}/ ({len(copied)} notebooks; edit them freely).")
+    elif copied:
+        print(f"{args.work}/: added {', '.join(copied)}; your {len(kept)} other notebooks are kept as they are.")
+    else:
+        print(f"{args.work}/: your {len(kept)} notebooks, kept as they are.")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    import secrets
+
+    from course_utils.instructor.grade.grading import Options, grade
+    from course_utils.instructor.grade.reports import summary, write_feedback, write_gradebook, write_report
+    from course_utils.instructor.grade.sandbox import SandboxError
+
+    seed = args.seed or secrets.randbelow(2**31 - 1) + 1
+    options = Options(
+        cell_timeout=args.cell_timeout,
+        notebook_timeout=args.notebook_timeout,
+        memory_limit_gb=args.memory_gb,
+        sandbox=not args.no_sandbox,
+        fast=not args.full,
+        seed=seed,
+    )
+    try:
+        results = grade(args.submissions, args.source, jobs=args.jobs, options=options)
+    except SandboxError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    gradebook = args.gradebook or args.out.with_name(f"{args.out.stem}-gradebook.csv")
+    feedback = args.feedback or args.out.with_name(f"{args.out.stem}-feedback")
+    write_report(results, args.out)
+    write_gradebook(results, gradebook)
+    written = write_feedback(results, feedback)
+    print(summary(results))
+    sandbox = "no sandbox (--no-sandbox)" if args.no_sandbox else "each kernel in a sandbox"
+    print(f"\nGraded with seed {seed}, {sandbox}.")
+    print(f"Report: {args.out}\nGradebook: {gradebook}\nFeedback: {len(written)} files in {feedback}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    import time
+
+    from course_utils.instructor.notebooks import execute_notebook, read_notebook, write_notebook
+
+    env = {"COURSE_FAST": "1" if args.fast else "0"}
+    for path in args.notebooks:
+        start = time.perf_counter()
+        nb = read_notebook(path)
+        execute_notebook(nb, path.resolve().parent, cell_timeout=args.cell_timeout, env=env)
+        write_notebook(nb, path)
+        print(f"{path}: ran in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from course_utils import data
+
+    if args.data_command == "status":
+        print(data.data_status())
+        return 0
+    if args.data_command == "verify":
+        status = data.data_status()
+        print(status)
+        return 0 if "checksums ok" in status else 1
+    datasets = ["MNIST"] + (["CIFAR10"] if args.cifar10 else [])
+    for name in datasets:
+        try:
+            root = data.fetch(name)
+        except (data.DataNotFoundError, data.DataCorruptError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(f"{name} ready in {root}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "env":
+        from course_utils.env import report
+
+        print(report())
+        return 0
+    if args.command == "run":
+        return _run(args)
+    if args.command == "release":
+        return _release(args)
+    if args.command == "grade":
+        return _grade(args)
+    if args.command == "workspace":
+        return _workspace(args)
+    return _data(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

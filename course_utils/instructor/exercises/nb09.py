@@ -1,0 +1,265 @@
+"""Exercises 9.1-9.3 (notebook 09, CNN pipelines): each head's negative log-likelihood as a torch loss.
+
+9.1 the Gaussian head (regression), 9.2 the Bernoulli head (binary, from a logit, stable), 9.3 the
+Categorical head (multiclass, from logits, stable). Each returns one torch scalar, the mean over the
+batch, that carries a gradient (training calls .backward() on it). The public ``gaussian_loss``,
+``bernoulli_loss`` and ``categorical_loss`` are the course's versions: the notebook's later cells use
+them while a student's own has not passed its checker.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_utils.checking import Exercise, Tensor, compare, describe
+
+__all__ = ["EXERCISES", "gaussian_loss", "bernoulli_loss", "categorical_loss"]
+
+
+# --- the course's versions (torch) ----------------------------------------------------------------
+
+
+def gaussian_loss(mu, y):
+    """Gaussian NLL with σ = 1 without its constant, mean over the batch: mean ½(y − μ)²; mu, y (B,)."""
+    return 0.5 * (y - mu).pow(2).mean()
+
+
+def bernoulli_loss(z, y):
+    """Bernoulli NLL from logits z (B,) and labels y (B,) in {0, 1}: mean log(1 + e^z) − y z, stable."""
+    import torch.nn.functional as F
+
+    return (F.softplus(z) - y * z).mean()
+
+
+def categorical_loss(logits, k):
+    """Categorical NLL from logits (B, K) and class indices k (B,) int64: mean −log softmax(logits)[k], stable."""
+    log_p = logits - logits.logsumexp(dim=1, keepdim=True)
+    return -log_p.gather(1, k.view(-1, 1)).mean()
+
+
+# --- calling and judging ----------------------------------------------------------------------------
+
+
+def _call(loss, case):
+    """Kernel side: the arrays become torch tensors, the network's outputs with requires_grad (as in training)."""
+    import torch
+
+    outputs, targets = case
+    return loss(torch.tensor(outputs, requires_grad=True), torch.tensor(targets))
+
+
+def _check_tensor(got, head: str) -> str | None:
+    """The message when ``got`` is not a torch scalar carrying a gradient."""
+    if got is None:
+        return "your function returned None. Did you forget the `return` statement?"
+    if not isinstance(got, Tensor):
+        return (
+            f"the {head} loss is {describe(got)}, not a torch tensor. Training calls .backward() on it: compute it "
+            "with torch operations on the tensors you are given (no numpy, no .item(), no float(...))."
+        )
+    if not got.requires_grad:
+        return (
+            f"the {head} loss carries no gradient (requires_grad is False): it was cut off from the outputs "
+            "(.detach(), .numpy(), .item() or a new torch.tensor(...)). Compute it from the outputs with torch "
+            "operations."
+        )
+    if got.array.shape != ():
+        return (
+            f"the {head} loss must be one number, the mean over the batch, got shape {got.array.shape}: one loss per "
+            "example. Take the mean (.mean())."
+        )
+    return None
+
+
+def _softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+def _log_softmax(z):
+    m = z.max(axis=1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+
+
+def _judge_gaussian(case, got):
+    mu, y = (np.asarray(a, dtype=np.float64) for a in case)
+    message = _check_tensor(got, "Gaussian")
+    if message:
+        return message
+    squared = (y - mu) ** 2
+    return compare(
+        got, 0.5 * squared.mean(), f"μ and y of {len(y)} examples", what="the Gaussian loss", rtol=1e-5, atol=1e-7,
+        mistakes={
+            "the ½ is missing: the Gaussian NLL with σ = 1 is ½ (y − μ)² plus a constant. (The lecture's squared loss "
+            "(o − y)² is twice it: the same minimum, but this notebook's step sizes were chosen for the NLL.)": (
+                squared.mean()
+            ),
+            "the squared errors are summed over the batch. The lecture's L(θ) sums over examples; training here "
+            "averages (it divides the step by B, notebook 04): take the mean.": 0.5 * squared.sum(),
+            "the lecture's squared loss summed: take ½ of it and the mean over the batch.": squared.sum(),
+            "the constant ½ log 2π is included; drop it (it does not change the gradient).": (
+                0.5 * squared.mean() + 0.5 * np.log(2 * np.pi)
+            ),
+        },
+    )  # fmt: skip
+
+
+def _judge_bernoulli(case, got):
+    z, y = (np.asarray(a, dtype=np.float64) for a in case)
+    message = _check_tensor(got, "Bernoulli")
+    if message:
+        return message
+    per = _softplus(z) - y * z
+    sigma = 1 / (1 + np.exp(-z))
+    with np.errstate(all="ignore"):
+        clamped = -(y * np.maximum(np.log(sigma), -100) + (1 - y) * np.maximum(np.log1p(-sigma), -100))
+    got_value = float(got.array)
+    if not np.isfinite(got_value):
+        return (
+            f"for logits up to |z| = {np.abs(z).max():.0f} the Bernoulli loss is {got_value}: log(σ(z)) or "
+            "log(1 − σ(z)) of a probability that rounded to 0 gives −inf. Use the stable form log(1 + e^z) − y·z, with "
+            "F.softplus(z) (or torch.logaddexp) for log(1 + e^z)."
+        )
+    message = compare(
+        got, per.mean(), f"{len(z)} logits (largest |z| {np.abs(z).max():.0f})", what="the Bernoulli loss",
+        rtol=1e-5, atol=1e-6,
+        mistakes={
+            "the sigmoid is applied twice: the formula (or binary_cross_entropy_with_logits) takes the logit z itself, "
+            "not σ(z).": (_softplus(sigma) - y * sigma).mean(),
+            "the (1 − y) log(1 − σ(z)) term is missing: the Bernoulli NLL is −y log σ(z) − (1 − y) log(1 − σ(z)).": (
+                (y * _softplus(-z)).mean()
+            ),
+            "the losses are summed over the batch: take the mean, as training here does.": per.sum(),
+            "log(σ(z)) was clipped at −100 (as F.binary_cross_entropy on probabilities does), which is wrong for large "
+            "|z|: use the logit form log(1 + e^z) − y·z.": clamped.mean(),
+            "the sign is flipped: the negative log-likelihood is −log p, a number ≥ 0.": -per.mean(),
+            "the sign of the y·z term is flipped: −log σ(z) = log(1 + e^z) − z, so the loss is log(1 + e^z) − y·z.": (
+                _softplus(z) + y * z
+            ).mean(),
+            "the labels are swapped: σ(z) is the probability of y = 1, so y = 1 must pay −log σ(z) and y = 0 "
+            "−log(1 − σ(z)).": (_softplus(z) - (1 - y) * z).mean(),
+        },
+    )  # fmt: skip
+    if message and "Likely mistake" not in message:
+        message += _capped(got_value, per, z, "log σ(z) or log(1 − σ(z))", "log(1 + e^z) − y·z (F.softplus)")
+    return message
+
+
+def _capped(got_value: float, per: np.ndarray, z: np.ndarray, what: str, stable: str) -> str:
+    """The hint for a finite loss below the NLL, the mark of a clamp or an ε inside the log."""
+    expected = per.mean()
+    if np.abs(z).max() >= 100 and got_value < expected - 1:
+        return (
+            f" Likely mistake: the loss is too small on the confidently wrong logits: a clamp or an ε inside {what} "
+            f"caps each example's loss at about −log ε, but the true loss grows with |z| (here up to {per.max():.0f}). "
+            f"Use the stable form {stable}, with no ε."
+        )
+    if 0 < expected - got_value < 1e-3 * max(1.0, expected):
+        return (
+            f" Likely mistake: the loss is slightly below the NLL: an ε added inside {what} (or a clamp of the "
+            f"probabilities) changes it. The stable form {stable} needs no ε."
+        )
+    return ""
+
+
+def _judge_categorical(case, got):
+    z, k = np.asarray(case[0], dtype=np.float64), np.asarray(case[1])
+    message = _check_tensor(got, "Categorical")
+    if message:
+        return message
+    rows = np.arange(len(k))
+    per = -_log_softmax(z)[rows, k]
+    got_value = float(got.array)
+    if not np.isfinite(got_value):
+        return (
+            f"for logits up to {np.abs(z).max():.0f} the Categorical loss is {got_value}: exp of a large logit "
+            "overflows, or log of a probability that rounded to 0 is −inf. Compute log softmax directly: "
+            "z_k − logsumexp(z) (torch.logsumexp subtracts the maximum for you)."
+        )
+    p = np.exp(_log_softmax(z))
+    logsumexp = (z - _log_softmax(z))[:, 0]
+    message = compare(
+        got, per.mean(), f"{len(k)} examples of {z.shape[1]} logits (largest |z| {np.abs(z).max():.0f})",
+        what="the Categorical loss", rtol=1e-5, atol=1e-6,
+        mistakes={
+            "softmax is applied twice (probabilities passed where logits belong): the loss takes the logits and "
+            "applies (log-)softmax itself.": (-_log_softmax(p)[rows, k]).mean(),
+            "the softmax runs over the batch (dim=0): normalise each example's logits over the classes (dim=1).": (
+                -_log_softmax(z.T).T[rows, k]
+            ).mean(),
+            "the losses are summed over the batch: take the mean, as training here does.": per.sum(),
+            "the log is missing: the NLL is −log softmax(z)[k], not −softmax(z)[k].": -p[rows, k].mean(),
+            "the sign is flipped: the negative log-likelihood is −log p, a number ≥ 0.": -per.mean(),
+            "logits[:, k] picks all B rows at every example's class, a (B, B) matrix: pair row i with its own class "
+            "k[i], logits[torch.arange(B), k].": (logsumexp[:, None] - z[:, k]).mean(),
+            "the log Σ e^(z_c) term is missing: −log softmax(z)_k = −z_k + log Σ_c e^(z_c).": -z[rows, k].mean(),
+        },
+    )  # fmt: skip
+    if message and "Likely mistake" not in message:
+        message += _capped(got_value, per, z, "the log of the softmax", "logsumexp(z) − z_k (torch.logsumexp)")
+    return message
+
+
+# --- cases --------------------------------------------------------------------------------------------
+
+
+def _regression_cases(rng, batches):
+    return [(rng.normal(size=b).astype(np.float32), rng.normal(size=b).astype(np.float32)) for b in batches]
+
+
+def _binary_cases(rng, batches, large: float):
+    cases = []
+    for b in batches:
+        z = (3 * rng.normal(size=b)).astype(np.float32)
+        cases.append((z, rng.integers(0, 2, b).astype(np.float32)))
+    # confident answers, right and wrong: a naive log(σ(z)) gives −inf in float32 here
+    z = np.array([large, -large, large, -large, 2.0], dtype=np.float32)
+    cases.append((z, np.array([0, 1, 1, 0, 1], dtype=np.float32)))
+    return cases
+
+
+def _categorical_cases(rng, batches, classes, large: float):
+    cases = []
+    for b, c in zip(batches, classes, strict=True):
+        cases.append(((2 * rng.normal(size=(b, c))).astype(np.float32), rng.integers(0, c, b).astype(np.int64)))
+    z = rng.normal(size=(3, 10)).astype(np.float32)
+    z[0, 3], z[1, 7], z[2, 0] = large, -large, large
+    cases.append((z, np.array([3, 7, 5], dtype=np.int64)))  # right and confident, very wrong, confidently wrong
+    return cases
+
+
+_EXPLAIN = "on batches of 4 and 64 and on large logits"
+
+EXERCISES = [
+    Exercise(
+        number="9.1",
+        target="gaussian_loss",
+        cases=lambda: _regression_cases(np.random.default_rng(91), (4, 64)),
+        fresh=lambda rng: _regression_cases(rng, (7, 33)),
+        judge=_judge_gaussian,
+        call=_call,
+        passed="Exercise {number}: the Gaussian loss is right on batches of 4 and 64.",
+        fallback="course_utils.instructor.exercises.nb09.gaussian_loss",
+    ),
+    Exercise(
+        number="9.2",
+        target="bernoulli_loss",
+        cases=lambda: _binary_cases(np.random.default_rng(92), (4, 64), 150.0),
+        fresh=lambda rng: _binary_cases(rng, (9, 31), float(rng.uniform(120, 200))),
+        judge=_judge_bernoulli,
+        call=_call,
+        passed=f"Exercise {{number}}: the Bernoulli loss is right {_EXPLAIN}.",
+        references=("course_utils.losses.bernoulli_nll",),
+        fallback="course_utils.instructor.exercises.nb09.bernoulli_loss",
+    ),
+    Exercise(
+        number="9.3",
+        target="categorical_loss",
+        cases=lambda: _categorical_cases(np.random.default_rng(93), (4, 64), (10, 10), 150.0),
+        fresh=lambda rng: _categorical_cases(rng, (5, 40), (3, 10), float(rng.uniform(120, 200))),
+        judge=_judge_categorical,
+        call=_call,
+        passed=f"Exercise {{number}}: the Categorical loss is right {_EXPLAIN}.",
+        references=("course_utils.losses.categorical_nll", "course_utils.losses.log_softmax"),
+        fallback="course_utils.instructor.exercises.nb09.categorical_loss",
+    ),
+]

@@ -1,0 +1,271 @@
+"""Exercises 10.1 and 10.2 (notebook 10, features and history): what a conv layer, then a network, costs.
+
+10.1 ``conv_cost(C, W, K, F, S, P)``: one conv layer's output width, parameters and multiply-adds.
+10.2 ``network_cost(C, W, layers)``: the same for every layer of a network of conv, pool and dense layers.
+``conv_cost`` and ``network_cost`` here are the course's versions, which notebook 10's later cells use
+until the student's pass (the exercises' fallbacks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_utils.checking import Exercise, compare, describe
+
+__all__ = ["EXERCISES", "conv_cost", "network_cost", "LENET_LAYERS", "ALEXNET_2012_LAYERS"]
+
+
+def conv_cost(C, W, K, F, S, P):
+    """(W_out, parameters, multiply-adds for one image) of K filters F×F×C, stride S, padding P, on C×W×W.
+
+    W_out = ⌊(W − F + 2P)/S⌋ + 1: an incomplete last step is dropped, as PyTorch does.
+    """
+    out = (W - F + 2 * P) // S + 1
+    return out, K * (C * F * F + 1), K * out * out * C * F * F
+
+
+def _conv_cost(
+    C, W, K, F, S, P, *, bias=True, channels=True, positions="out", floor=True, pad=2, madd_bias=False, stride=True,
+    filters=True, filters_params=True,
+):  # fmt: skip
+    """conv_cost, and with a keyword its typical mistakes (floor: True, "none", "nearest" or "up")."""
+    S = S if stride else 1
+    span = W - F + pad * P
+    out = {True: span // S, "none": span / S, "nearest": round(span / S), "up": -(-span // S)}[floor] + 1
+    depth = C if channels else 1
+    per_filter = depth * F * F + (1 if bias else 0)
+    where = out * out if positions == "out" else W * W
+    return (
+        out,
+        (K if filters_params else 1) * per_filter,
+        (K if filters else 1) * where * (depth * F * F + (1 if madd_bias else 0)),
+    )
+
+
+_CONV_MISTAKES = {
+    "the biases are missing from the parameters: one per filter.": {"bias": False},
+    "each filter spans all C input channels: C·F·F weights, not F·F.": {"channels": False},
+    "the multiply-adds are counted at every input position; a filter is applied at each of the "
+    "W_out × W_out output positions.": {"positions": "in"},
+    "the padding is left out of W_out: it adds P on both sides, (W − F + 2P)/S + 1.": {"pad": 0},
+    "the padding is counted once: it adds P on both sides, so 2P, (W − F + 2P)/S + 1.": {"pad": 1},
+    "the stride is left out of W_out: a filter moving S pixels per step fits (W − F + 2P)/S + 1 times.": {
+        "stride": False
+    },
+    "the parameters are those of one filter: each of the K filters has its own C·F·F weights and bias.": {
+        "filters_params": False
+    },
+    "the multiply-adds are those of one filter: each of the K filters makes its own dot products at every "
+    "output position.": {"filters": False},
+    "the bias is counted as a multiply-add: adding b multiplies nothing by a weight; count only the "
+    "C·F·F products of each dot product.": {"madd_bias": True},
+}
+
+
+def _judge_conv(case, got):
+    C, W, K, F, S, P = case
+    mistakes = {s: (lambda kw=kw: _conv_cost(*case, **kw)) for s, kw in _CONV_MISTAKES.items()}
+    for how, verb in (
+        ("none", "is not rounded"),
+        ("nearest", "is rounded to the nearest whole number"),
+        ("up", "is rounded up"),
+    ):
+        mistakes[
+            f"(W − F + 2P)/S + 1 = {(W - F + 2 * P) / S + 1:g} is not a whole number for this layer, and it {verb}: "
+            "the filter's last step would hang over the padded edge. PyTorch drops that incomplete step, so "
+            "W_out is rounded down (use //)."
+        ] = lambda how=how: _conv_cost(*case, floor=how)
+    return compare(
+        got, conv_cost(*case), case, what="(output size, parameters, multiply-adds)", mistakes=mistakes, rtol=0, atol=0
+    )
+
+
+def _fresh_conv(rng):
+    cases = []
+    while len(cases) < 4:
+        C, K, F, S, P = (int(rng.integers(*r)) for r in ((1, 64), (1, 128), (1, 8), (1, 4), (0, 3)))
+        W = int(rng.integers(F, 64))
+        if len(cases) < 3 and (W - F + 2 * P) % S == 0:
+            cases.append((C, W, K, F, S, P))
+        elif len(cases) == 3 and S == 3 and (W - F + 2 * P) % S == 2:  # rounding down differs from rounding
+            cases.append((C, W, K, F, S, P))
+    return cases
+
+
+# --- 10.2: a whole network ------------------------------------------------------------------------
+
+# The modern LeNet of notebook 08 on a 1×28×28 digit, and the 2012 AlexNet on 3×227×227 written as one
+# network (the paper split conv2, conv4 and conv5 between two GPUs, each half seeing half the maps).
+LENET_LAYERS = (
+    ("conv", 6, 5, 1, 2), ("pool", 2, 2), ("conv", 16, 5, 1, 0), ("pool", 2, 2),
+    ("dense", 120), ("dense", 84), ("dense", 10),
+)  # fmt: skip
+ALEXNET_2012_LAYERS = (
+    ("conv", 96, 11, 4, 0), ("pool", 3, 2), ("conv", 256, 5, 1, 2), ("pool", 3, 2),
+    ("conv", 384, 3, 1, 1), ("conv", 384, 3, 1, 1), ("conv", 256, 3, 1, 1), ("pool", 3, 2),
+    ("dense", 4096), ("dense", 4096), ("dense", 1000),
+)  # fmt: skip
+
+
+def network_cost(C, W, layers):
+    """[(output shape, parameters, multiply-adds), ...], one row per layer, for one C×W×W image.
+
+    layers: ("conv", K, F, S, P), ("pool", F, S) (max or mean, no parameters) or ("dense", n); the
+    maps are flattened before the first dense layer. Shapes are (C, W, W) tuples, or (n,) after a dense layer.
+    """
+    return _network_cost(C, W, layers)
+
+
+def _network_cost(
+    C, W, layers, *, keep_channels=False, pool_params=False, flatten="all", dense_bias=True, dense_madd_bias=False
+):
+    """network_cost, and with a keyword its typical mistakes."""
+    rows, shape, first_C = [], (C, W, W), C
+    for layer in layers:
+        kind, *args = layer
+        if kind == "conv":
+            K, F, S, P = args
+            depth = first_C if keep_channels else shape[0]
+            out, params, madds = conv_cost(depth, shape[1], K, F, S, P)
+            shape = (K, out, out)
+        elif kind == "pool":
+            F, S = args
+            out = (shape[1] - F) // S + 1
+            shape = (shape[0], out, out)
+            params, madds = (shape[0] * 2, out * out * shape[0]) if pool_params else (0, 0)
+        else:
+            (n,) = args
+            size = {"all": lambda s: s[0] * s[1] * s[2] if len(s) == 3 else s[0], "channels": lambda s: s[0]}
+            n_in = size[flatten](shape)
+            params, madds = n_in * n + (n if dense_bias else 0), n_in * n + (n if dense_madd_bias else 0)
+            shape = (n,)
+        rows.append((shape, params, madds))
+    return rows
+
+
+_NETWORK_MISTAKES = {
+    "each conv layer's filters span the maps of the layer before (its K), not the image's C channels.": {
+        "keep_channels": True
+    },
+    "pooling has no weights: 0 parameters and 0 multiply-adds (it only takes the max or the mean of each window).": {
+        "pool_params": True
+    },
+    "the first dense layer reads all C·W·W numbers of the flattened maps, not only C.": {"flatten": "channels"},
+    "a dense layer of n units on n_in inputs has n_in·n weights plus n biases.": {"dense_bias": False},
+    "a dense layer's biases are added, not multiplied: its multiply-adds are n_in·n, without the n biases.": {
+        "dense_madd_bias": True
+    },
+}
+
+
+def _number(value):
+    """An int when ``value`` is a whole number, else the float (so that 6.5 stays visible as 6.5)."""
+    x = float(value)
+    return int(x) if x.is_integer() else x
+
+
+def _as_rows(got):
+    """The student's rows as [(shape tuple, params, madds)], or a sentence saying what has another form."""
+    if not isinstance(got, (list, tuple)):
+        return f"return a list with one row per layer; got {describe(got)}."
+    rows = []
+    for index, row in enumerate(got, start=1):
+        if not (isinstance(row, (list, tuple)) and len(row) == 3):
+            return f"row {index} is {describe(row)}; each row is a tuple (output shape, parameters, multiply-adds)."
+        if not isinstance(row[0], (list, tuple, np.ndarray)):
+            return (
+                f"row {index}'s output shape is {describe(row[0])}; write every shape as a tuple, (maps, W, W) "
+                "after conv and pooling, (n,) after a dense layer, e.g. (120,) rather than 120."
+            )
+        try:
+            rows.append((tuple(_number(v) for v in np.ravel(row[0])), _number(row[1]), _number(row[2])))
+        except (TypeError, ValueError):
+            return f"row {index} holds something that is not a number: {describe(row)}."
+    return rows
+
+
+def _running_totals(rows):
+    """The rows with the parameters and multiply-adds summed up to each layer (a mistake to recognise)."""
+    out, params, madds = [], 0, 0
+    for shape, p, m in rows:
+        params, madds = params + p, madds + m
+        out.append((shape, params, madds))
+    return out
+
+
+def _judge_network(case, got):
+    C, W, layers = case
+    expected = _network_cost(C, W, layers)
+    if got is None:
+        return "your function returned None. Did you forget the `return` statement?"
+    rows = _as_rows(got)
+    if isinstance(rows, str):
+        return rows
+    if len(rows) != len(expected):
+        return f"for {len(layers)} layers the list has {len(rows)} rows; return one row per layer."
+    hint = next((s for s, kw in _NETWORK_MISTAKES.items() if rows == _network_cost(C, W, layers, **kw)), None)
+    if hint is None and rows == _running_totals(expected):
+        hint = "each row holds its own layer's parameters and multiply-adds, not the running total up to it."
+    if hint is None and any(
+        kind == "pool" and (row[1] or row[2]) for (kind, *_), row in zip(layers, rows, strict=True)
+    ):
+        hint = "pooling has no weights: 0 parameters and 0 multiply-adds (taking a max or a mean multiplies nothing)."
+    if hint is None and any(isinstance(v, float) for shape, *counts in rows for v in (*shape, *counts)):
+        hint = "a size is not a whole number: when (W − F)/S is not, the last window is dropped; round down (//)."
+    tail = f" Likely mistake: {hint}" if hint else ""
+    for index, (layer, mine, right) in enumerate(zip(layers, rows, expected, strict=True)):
+        for field, a, b in zip(("output shape", "parameters", "multiply-adds"), mine, right, strict=True):
+            if a != b:
+                before = expected[index - 1][0] if index else (C, W, W)
+                return (
+                    f"for a {C}×{W}×{W} input, layer {index + 1} of {len(layers)}, {layer} on an input of shape "
+                    f"{before}: {field} {a}, expected {b}.{tail}"
+                )
+    return None
+
+
+def _fresh_network(rng):
+    cases = []
+    for _ in range(2):
+        C, W = int(rng.integers(1, 4)), int(rng.integers(20, 40))
+        layers = []
+        for _ in range(int(rng.integers(2, 4))):
+            F = int(rng.choice([3, 5]))
+            layers.append(("conv", int(rng.integers(2, 20)), F, 1, F // 2))
+            layers.append(("pool", *(int(v) for v in rng.choice([(2, 2), (3, 2), (2, 1)]))))
+        layers += [("dense", int(rng.integers(5, 50))), ("dense", int(rng.integers(2, 10)))]
+        cases.append((C, W, tuple(layers)))
+    return cases
+
+
+EXERCISES = [
+    Exercise(
+        number="10.1",
+        target="conv_cost",
+        cases=lambda: [
+            (1, 28, 6, 5, 1, 2),  # LeNet conv1
+            (6, 14, 16, 5, 1, 0),  # LeNet conv2
+            (3, 227, 96, 11, 4, 0),  # AlexNet (2012) conv1
+            (3, 224, 64, 11, 4, 2),  # torchvision's AlexNet (the 2014 variant): a step rounded down
+            (1, 28, 8, 5, 4, 0),  # (28 − 5)/4 = 5.75: rounded down, not to the nearest
+        ],
+        fresh=_fresh_conv,
+        judge=_judge_conv,
+        references=("course_utils.layers.conv_layer_cost", "course_utils.models.summarize"),
+        fallback="course_utils.instructor.exercises.nb10.conv_cost",
+    ),
+    Exercise(
+        number="10.2",
+        target="network_cost",
+        cases=lambda: [
+            (1, 28, LENET_LAYERS),
+            (3, 227, ALEXNET_2012_LAYERS),
+            (2, 9, (("pool", 3, 1), ("pool", 2, 2), ("dense", 4))),
+        ],
+        fresh=_fresh_network,
+        judge=_judge_network,
+        passed="Exercise 10.2: all {n} tables are right (LeNet, the 2012 AlexNet, small networks).",
+        references=("course_utils.models.summarize",),
+        fallback="course_utils.instructor.exercises.nb10.network_cost",
+    ),
+]

@@ -1,0 +1,75 @@
+"""Output sizes of convolution and pooling, by the lecture's rules, with errors that name the values.
+
+W_out = (W - F + 2P) / S + 1 for a convolution (notebook 06), (W - F) / S + 1 for pooling (notebook 07);
+a conv layer's parameters and multiply-adds (notebook 10).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["conv_output_size", "pool_output_size", "conv_layer_cost", "float_array"]
+
+
+def _require_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        rule = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return int(value)
+
+
+def conv_output_size(W: int, F: int, P: int = 0, S: int = 1) -> int:
+    """Output width of a convolution: (W - F + 2P) / S + 1.
+
+    Args:
+        W: input width (or height), F: filter size, P: zero padding on each side, S: stride.
+    Raises ValueError naming the numbers when any is not an integer in range (W, F, S ≥ 1,
+    P ≥ 0), when the filter does not fit the padded input, or when (W - F + 2P) is not
+    divisible by S.
+    """
+    W, F, P, S = (_require_int(W, "W", 1), _require_int(F, "F", 1), _require_int(P, "P", 0), _require_int(S, "S", 1))
+    span = W - F + 2 * P
+    if span < 0:
+        raise ValueError(f"the filter (F = {F}) is larger than the padded input (W + 2P = {W} + 2·{P} = {W + 2 * P})")
+    if span % S:
+        raise ValueError(
+            f"(W - F + 2P) = ({W} - {F} + 2·{P}) = {span} is not divisible by S = {S}: "
+            f"the filter would not fit a whole number of steps"
+        )
+    return span // S + 1
+
+
+def pool_output_size(W: int, F: int, S: int) -> int:
+    """Output width of a pooling layer: (W - F) / S + 1 (no padding).
+
+    Raises ValueError naming the numbers when any is not a positive integer, when the window
+    is larger than the input, or when (W - F) is not divisible by S.
+    """
+    W, F, S = _require_int(W, "W", 1), _require_int(F, "F", 1), _require_int(S, "S", 1)
+    span = W - F
+    if span < 0:
+        raise ValueError(f"the pooling window (F = {F}) is larger than the input (W = {W})")
+    if span % S:
+        raise ValueError(f"(W - F) = ({W} - {F}) = {span} is not divisible by S = {S}")
+    return span // S + 1
+
+
+def float_array(a, name: str) -> np.ndarray:
+    """``a`` as an array of float32 or float64 (other numbers become float64); ValueError if it holds no numbers."""
+    a = np.asarray(a)
+    if a.dtype not in (np.float32, np.float64):
+        if not np.issubdtype(a.dtype, np.number):
+            raise ValueError(f"{name} must hold numbers, got dtype {a.dtype}")
+        a = a.astype(np.float64)
+    return a
+
+
+def conv_layer_cost(W: int, F: int, P: int, S: int, C: int, K: int) -> dict[str, int]:
+    """Size and cost of a conv layer with K filters of F×F×C on a W×W×C input (padding P, stride S).
+
+    Returns {"out": W_out, "params": K·(F·F·C + 1), "mult_adds": K·W_out²·F·F·C}, the multiply-adds
+    of one image's forward pass. Raises ValueError (from conv_output_size) for invalid combinations.
+    """
+    out = conv_output_size(W, F, P, S)
+    C, K = _require_int(C, "C", 1), _require_int(K, "K", 1)
+    return {"out": out, "params": K * (F * F * C + 1), "mult_adds": K * out * out * F * F * C}

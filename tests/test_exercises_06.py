@@ -230,7 +230,7 @@ def test_fresh_cases_differ_and_accept_the_right_answer(number, answer):
 
 def test_conv_backward_loops_supports_rectangular_filters():
     rng = np.random.default_rng(5)
-    x, w, b = rng.normal(size=(2, 3, 6, 7)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
+    x, w, b = rng.normal(size=(2, 3, 7, 6)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
     for stride, pad in ((1, 0), (1, 1), (2, 1)):
         out, cache = conv2d_forward(x, w, b, stride, pad)
         dout = rng.normal(size=out.shape)

@@ -151,8 +151,8 @@ def _reference_answers():
         "8.2": variant_table,
         "8.3": LeNet,
         "9.1": lambda mu, y: 0.5 * F.mse_loss(mu, y),
-        "9.2": F.binary_cross_entropy_with_logits,
-        "9.3": F.cross_entropy,
+        "9.2": lambda z, y: (F.softplus(z) - y * z).mean(),  # the built-ins are refused (the statement)
+        "9.3": lambda z, k: (torch.logsumexp(z, 1) - z[torch.arange(len(k)), k]).mean(),
         "10.1": conv_cost,
     }
 

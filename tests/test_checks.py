@@ -631,3 +631,45 @@ def test_a_failed_check_binds_the_fallback(number, capsys):
     assert namespace[exercise.target] is resolve(exercise.fallback)
     notice = f"Using the course's `{exercise.target}` in the cells below until yours passes {number}."
     assert notice in capsys.readouterr().out
+
+
+# --- issue 26: nan and inf are wrong wherever the expected value is finite --------------------------
+
+
+def _poisoned(value, bad):
+    """``value`` (decoded plain data) with every number replaced by ``bad`` (nan or inf), its form kept."""
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return bad
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        return np.full(value.shape, bad)
+    if isinstance(value, Tensor):
+        return Tensor(np.full(value.array.shape, bad, dtype=value.array.dtype), value.requires_grad)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_poisoned(item, bad) for item in value)
+    if isinstance(value, dict):
+        return {key: _poisoned(item, bad) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_no_judge_accepts_nan_or_inf_for_a_finite_answer(bad):
+    """Every exercise's judge, on every visible case: the reference's answer with each number made nan or ±inf
+    (an int answer, a float, an array, a tensor, a tuple of arrays, a table) is wrong, and the judge says so
+    instead of crashing. 10.3 (a measurement: its answer trains a network in the judge) and 1.2 (its answers
+    are words) have no numbers to poison."""
+    from course_utils.checking import judge_case, run_case
+    from course_utils.checking.harness import resolve
+    from course_utils.instructor.exercises import EXERCISES
+
+    answers = {n: resolve(e.fallback) for n, e in EXERCISES.items() if e.fallback} | _reference_answers()
+    for number, exercise in EXERCISES.items():
+        if number in ("10.3", "1.2"):
+            continue
+        for case in exercise.cases():
+            outcome = decode(*encode(run_case(exercise, answers[number], case)))
+            poisoned = {**outcome, "value": _poisoned(outcome["value"], bad)}
+            with np.errstate(all="ignore"):
+                message = judge_case(exercise, case, poisoned)
+            assert isinstance(message, str) and message, (number, bad, case)

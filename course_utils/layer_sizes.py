@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["conv_output_size", "pool_output_size", "layer_output_size", "require_cache", "conv_layer_cost", "float_array"]
+__all__ = [
+    "conv_output_size",
+    "pool_output_size",
+    "layer_output_size",
+    "require_cache",
+    "conv_layer_cost",
+    "float_array",
+]
 
 
 def _require_int(value, name: str, minimum: int) -> int:
@@ -77,8 +84,10 @@ def layer_output_size(length: int, window: int, pad: int, stride: int, *, axis: 
     if span < 0:
         raise ValueError(f"along the {axis}, {what} ({filt} = {window}) is larger than the input ({padded})")
     if span % stride:
-        terms = f"({letter} - {filt} + 2·pad) = ({length} - {window} + 2·{pad})" if pad else (
-            f"({letter} - {filt}) = ({length} - {window})"
+        terms = (
+            f"({letter} - {filt} + 2·pad) = ({length} - {window} + 2·{pad})"
+            if pad
+            else (f"({letter} - {filt}) = ({length} - {window})")
         )
         raise ValueError(
             f"along the {axis}, {terms} = {span} is not divisible by stride = {stride}: {what} would not fit a "

@@ -23,7 +23,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from course_utils.layer_sizes import conv_layer_cost, conv_output_size, layer_output_size, pool_output_size, require_cache
+from course_utils.layer_sizes import (
+    conv_layer_cost,
+    conv_output_size,
+    layer_output_size,
+    pool_output_size,
+    require_cache,
+)
 from course_utils.layer_sizes import float_array as _float
 from course_utils.pooling import (
     avgpool2d_backward,
@@ -62,7 +68,9 @@ def _check_conv_args(x, w, b, stride, pad):
     if x.shape[1] != w.shape[1]:
         raise ValueError(f"x has {x.shape[1]} channels (shape {x.shape}) but w expects {w.shape[1]} (shape {w.shape})")
     if w.shape[0] < 1 or w.shape[1] < 1:
-        raise ValueError(f"w must hold at least one filter (K ≥ 1) of at least one channel (C ≥ 1), got shape {w.shape}")
+        raise ValueError(
+            f"w must hold at least one filter (K ≥ 1) of at least one channel (C ≥ 1), got shape {w.shape}"
+        )
     dtype = np.result_type(x, w, b)
     x, w, b = x.astype(dtype, copy=False), w.astype(dtype, copy=False), b.astype(dtype, copy=False)
     out_h = layer_output_size(x.shape[2], w.shape[2], pad, stride, axis="height")

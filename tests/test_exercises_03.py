@@ -314,7 +314,9 @@ def test_numerical_gradient_not_restored_says_to_write_the_value_back():
 @pytest.mark.parametrize("step", [1e-4, 1e-6, 1e-5, 1e-2])
 def test_numerical_gradient_fixed_step_is_named(step):
     exercise = get("3.2")
-    verdicts = [exercise.judge(case, central(nb03b.TEST_FUNCTIONS[case[0]], case[1].copy(), step)) for case in exercise.cases()]
+    verdicts = [
+        exercise.judge(case, central(nb03b.TEST_FUNCTIONS[case[0]], case[1].copy(), step)) for case in exercise.cases()
+    ]
     failing = [m for m in verdicts if m]
     assert failing, step
     assert all(f"matches a fixed step of {step:g}," in m for m in failing), failing

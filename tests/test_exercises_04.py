@@ -215,7 +215,9 @@ def test_count_distinct_units_fresh_cases_tell_the_mistakes_apart():
 
 
 def test_count_distinct_units_unique_rows_of_w_is_named_not_blamed_on_copies():
-    with pytest.raises(ExerciseFailure, match=r"either b and V are left out and the comparison is exact.*; or you counted"):
+    with pytest.raises(
+        ExerciseFailure, match=r"either b and V are left out and the comparison is exact.*; or you counted"
+    ):
         check_distinct_units(lambda p: len(np.unique(p["W"], axis=0)))
     from course_utils.checking.registry import get
 

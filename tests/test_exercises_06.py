@@ -58,7 +58,9 @@ def test_output_size_divisibility_without_the_fit_test_is_named():
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_output_size_nan_or_inf_is_wrong(bad):
     with pytest.raises(ExerciseFailure, match=f"you returned {bad}, expected"):
-        check_output_size(lambda W, F, P, S: bad if (W - F + 2 * P) >= 0 and (W - F + 2 * P) % S == 0 else _size(W, F, P, S))
+        check_output_size(
+            lambda W, F, P, S: bad if (W - F + 2 * P) >= 0 and (W - F + 2 * P) % S == 0 else _size(W, F, P, S)
+        )
 
 
 def test_output_size_wants_the_values_in_the_error():
@@ -234,5 +236,7 @@ def test_conv_backward_loops_supports_rectangular_filters():
     for stride, pad in ((1, 0), (1, 1), (2, 1)):
         out, cache = conv2d_forward(x, w, b, stride, pad)
         dout = rng.normal(size=out.shape)
-        for mine, theirs in zip(conv_backward_loops(dout, x, w, stride, pad), conv2d_backward(dout, cache), strict=True):
+        for mine, theirs in zip(
+            conv_backward_loops(dout, x, w, stride, pad), conv2d_backward(dout, cache), strict=True
+        ):
             np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)

@@ -263,8 +263,13 @@ class _BatchNormInOrder(nn.Module):
         return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
 
 
-@pytest.mark.parametrize(("build", "extra"), [(_WithBatchNorm, "'bn1.weight' (6,), 'bn1.bias' (6,)"),
-                                              (_BatchNormInOrder, "'norm.weight' (6,), 'norm.bias' (6,)")])
+@pytest.mark.parametrize(
+    ("build", "extra"),
+    [
+        (_WithBatchNorm, "'bn1.weight' (6,), 'bn1.bias' (6,)"),
+        (_BatchNormInOrder, "'norm.weight' (6,), 'norm.bias' (6,)"),
+    ],
+)
 def test_my_lenet_extra_batchnorm_is_named(build, extra):
     with pytest.raises(ExerciseFailure) as info:
         check_my_lenet(build)

@@ -345,27 +345,45 @@ def test_overlapping_max_pool_with_nan_matches_pytorch():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: conv2d_forward(np.zeros((1, 1, 7, 8)), np.zeros((1, 1, 3, 3)), np.zeros(1), stride=2),
-         r"along the height, \(H - FH\) = \(7 - 3\) = 4 is not divisible|along the width, \(W - FW\) = \(8 - 3\) = 5"),
-        (lambda: conv2d_forward(np.zeros((1, 1, 8, 7)), np.zeros((1, 1, 3, 3)), np.zeros(1), stride=2),
-         r"along the height, \(H - FH\) = \(8 - 3\) = 5 is not divisible by stride = 2"),
-        (lambda: conv2d_forward(np.zeros((1, 1, 9, 8)), np.zeros((1, 1, 4, 3)), np.zeros(1), stride=2, pad=1),
-         r"along the height, \(H - FH \+ 2·pad\) = \(9 - 4 \+ 2·1\) = 7 is not divisible by stride = 2"),
-        (lambda: conv2d_forward(np.zeros((1, 1, 2, 9)), np.zeros((1, 1, 5, 3)), np.zeros(1), pad=1),
-         r"along the height, the filter \(FH = 5\) is larger than the input \(H \+ 2·pad = 2 \+ 2·1 = 4\)"),
-        (lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 3, 3)), np.zeros(1), stride=0),
-         r"stride must be a positive integer, got 0"),
-        (lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 3, 3)), np.zeros(1), pad=-1),
-         r"pad must be an integer ≥ 0, got -1"),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 7, 8)), np.zeros((1, 1, 3, 3)), np.zeros(1), stride=2),
+            r"along the width, \(W - FW\) = \(8 - 3\) = 5 is not divisible by stride = 2",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 8, 7)), np.zeros((1, 1, 3, 3)), np.zeros(1), stride=2),
+            r"along the height, \(H - FH\) = \(8 - 3\) = 5 is not divisible by stride = 2",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 9, 8)), np.zeros((1, 1, 4, 3)), np.zeros(1), stride=2, pad=1),
+            r"along the height, \(H - FH \+ 2·pad\) = \(9 - 4 \+ 2·1\) = 7 is not divisible by stride = 2",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 2, 9)), np.zeros((1, 1, 5, 3)), np.zeros(1), pad=1),
+            r"along the height, the filter \(FH = 5\) is larger than the input \(H \+ 2·pad = 2 \+ 2·1 = 4\)",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 3, 3)), np.zeros(1), stride=0),
+            r"stride must be a positive integer, got 0",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 3, 3)), np.zeros(1), pad=-1),
+            r"pad must be an integer ≥ 0, got -1",
+        ),
         (lambda: maxpool2d_forward(np.zeros((1, 1, 7, 8)), 2, 2), r"along the height, \(H - size\) = \(7 - 2\) = 5"),
         (lambda: maxpool2d_forward(np.zeros((1, 1, 8, 8)), 0, 2), r"size must be a positive integer, got 0"),
         (lambda: avgpool2d_forward(np.zeros((1, 1, 8, 8)), 2, 1.5), r"stride must be a positive integer, got 1.5"),
-        (lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((0, 1, 3, 3)), np.zeros(0)),
-         r"w must hold at least one filter \(K ≥ 1\).*got shape \(0, 1, 3, 3\)"),
-        (lambda: conv2d_forward(np.zeros((1, 0, 8, 8)), np.zeros((2, 0, 3, 3)), np.zeros(2)),
-         r"at least one channel \(C ≥ 1\)"),
-        (lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 0, 3)), np.zeros(1)),
-         r"the filter's height FH must be at least 1, got 0"),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((0, 1, 3, 3)), np.zeros(0)),
+            r"w must hold at least one filter \(K ≥ 1\).*got shape \(0, 1, 3, 3\)",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 0, 8, 8)), np.zeros((2, 0, 3, 3)), np.zeros(2)),
+            r"at least one channel \(C ≥ 1\)",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 0, 3)), np.zeros(1)),
+            r"the filter's height FH must be at least 1, got 0",
+        ),
     ],
 )
 def test_layer_errors_name_the_axis_and_the_argument(call, message):

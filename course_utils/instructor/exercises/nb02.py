@@ -150,7 +150,8 @@ def _epsilon_hint(loss_with_eps, fix):
         if not found:
             return None
         how = " or ".join(f"{_EPS_FORMS[form]} (ε = {eps:.2g})" for form, eps in found.items())
-        return f"{how}: that gives your loss, which stays finite but is wrong for large |z| (it should grow like |z|). {fix}"
+        wrong = "which stays finite but is wrong for large |z| (it should grow like |z|)"
+        return f"{how}: that gives your loss, {wrong}. {fix}"
 
     return hint
 

@@ -63,7 +63,9 @@ def pool_loops(x, size, stride, op="max", *, step=None, count=None, n_out=None, 
             if op == "max":
                 value = window.max(axis=axes)
             else:  # count "window": the mean of what the slice holds (a window cut short at the edge too)
-                value = window.mean(axis=axes) if count == "window" else window.sum(axis=axes) / count
+                held = int(np.prod([window.shape[a] for a in axes])) if count == "window" else count
+                with np.errstate(invalid="ignore", divide="ignore"):  # a window wholly past the edge: nan
+                    value = window.sum(axis=axes) / held
             out[:, :, i, j] = value[:, None] if mix_channels else value
     return out
 

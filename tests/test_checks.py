@@ -670,8 +670,29 @@ def _poisoned(value, bad):
     return value
 
 
+def _one_poisoned(value, bad, done):
+    """``value`` with only its first number (or first array entry) replaced by ``bad``; ``done`` = [False]."""
+    if done[0] or isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, (int, float)) or (isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.size):
+        done[0] = True
+        if not isinstance(value, np.ndarray):
+            return bad
+        value = value.astype(np.float64 if value.dtype.kind in "iu" else value.dtype)
+        value.flat[0] = bad
+        return value
+    if isinstance(value, Tensor) and value.array.size:
+        return Tensor(_one_poisoned(value.array.copy(), bad, done), value.requires_grad)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_one_poisoned(item, bad, done) for item in value)
+    if isinstance(value, dict):
+        return {key: _one_poisoned(item, bad, done) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("every", [True, False], ids=["every number", "one number"])
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
-def test_no_judge_accepts_nan_or_inf_for_a_finite_answer(bad):
+def test_no_judge_accepts_nan_or_inf_for_a_finite_answer(bad, every):
     """Every exercise's judge, on every visible case: the reference's answer with each number made nan or ±inf
     (an int answer, a float, an array, a tensor, a tuple of arrays, a table) is wrong, and the judge says so
     instead of crashing. 10.3 (a measurement: its answer trains a network in the judge) and 1.2 (its answers
@@ -686,7 +707,8 @@ def test_no_judge_accepts_nan_or_inf_for_a_finite_answer(bad):
             continue
         for case in exercise.cases():
             outcome = decode(*encode(run_case(exercise, answers[number], case)))
-            poisoned = {**outcome, "value": _poisoned(outcome["value"], bad)}
+            value = _poisoned(outcome["value"], bad) if every else _one_poisoned(outcome["value"], bad, [False])
+            poisoned = {**outcome, "value": value}
             with np.errstate(all="ignore"):
                 message = judge_case(exercise, case, poisoned)
             assert isinstance(message, str) and message, (number, bad, case)

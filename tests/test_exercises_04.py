@@ -227,3 +227,15 @@ def test_count_distinct_units_unique_rows_of_w_is_named_not_blamed_on_copies():
         copies = exercise.judge((params,), len(params["W"]) - count_distinct_units(params))
         assert "Likely mistake: b and V are left out and the comparison is exact" in unique_rows, unique_rows
         assert "Likely mistake: you counted the copies" in copies, copies
+
+
+def test_init_params_with_one_nan_weight_is_told_so():
+    from course_utils.mlp import init_params
+
+    def one_nan(n_in, n_hidden, n_out, rng):
+        params = init_params(n_in, n_hidden, n_out, rng)
+        params["W"][0, 0] = np.nan
+        return params
+
+    with pytest.raises(ExerciseFailure, match=r"params\['W'\] holds nan or inf: every weight must be a finite number"):
+        check_init_params(one_nan)

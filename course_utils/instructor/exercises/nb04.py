@@ -97,7 +97,9 @@ def _arrays(params, what):
     if not isinstance(params, dict) or set(params) != set(_NAMES):
         return f"return a dict with keys W, b, V, c (as the course's MLP); got {describe(params)}{what}."
     arrays = {k: as_array(v, f"params[{k!r}]") for k, v in params.items()}
-    return next((a for a in arrays.values() if isinstance(a, str)), arrays)
+    bad = next((k for k, a in arrays.items() if not isinstance(a, str) and not np.isfinite(a).all()), None)
+    bad = f"params[{bad!r}] holds nan or inf{what}: every weight must be a finite number." if bad else None
+    return next((a for a in arrays.values() if isinstance(a, str)), bad or arrays)
 
 
 def _scale_message(name, w, fan_in, fan_out, n_in):

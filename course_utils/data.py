@@ -121,15 +121,18 @@ def _check_file(path: Path, size: int | None, md5: str) -> None:
         )
 
 
+def _how_to_get(subdir: str) -> str:
+    """The three routes to a data set: the fetch command (CIFAR-10's needs --cifar10), a copy, COURSE_DATA."""
+    command = "course data fetch --cifar10" if subdir.startswith("cifar") else "course data fetch"
+    return f"run `{command}` where the internet is reachable, or copy the files into {repo_data_dir() / subdir}, \
+or set COURSE_DATA to a folder that has {subdir}/ inside it"
+
+
 def _missing_error(dataset: str, missing: list[str], subdir: str, extra: str = "") -> DataNotFoundError:
     searched = "\n".join(f"  - {root / subdir}" for root in _search_roots())
     files = "\n".join(f"  - {name}" for name in missing)
-    return DataNotFoundError(
-        f"{dataset} files are missing:\n{files}\nsearched:\n{searched}\n{extra}"
-        f"To fix: run `course data fetch` where the internet is reachable, or copy the files "
-        f"into {repo_data_dir() / subdir}, or set COURSE_DATA to a folder that has "
-        f"{subdir}/ inside it."
-    )
+    fix = f"To fix: {_how_to_get(subdir)}."
+    return DataNotFoundError(f"{dataset} files are missing:\n{files}\nsearched:\n{searched}\n{extra}{fix}")
 
 
 def find_mnist(split: str | None = None) -> Path | None:
@@ -311,7 +314,7 @@ def data_status() -> str:
     ]
     root = find_mnist()
     if root is None:
-        lines.append("MNIST        missing (run `course data fetch`)")
+        lines.append(f"MNIST        missing: {_how_to_get('MNIST/raw')}")
     else:
         problems = []
         for name, (size, md5) in MNIST_FILES.items():
@@ -322,7 +325,6 @@ def data_status() -> str:
         verdict = "checksums ok" if not problems else "BAD: " + "; ".join(problems)
         lines.append(f"MNIST        {root / 'MNIST' / 'raw'} ({verdict})")
     cifar = _find_cifar10()
-    lines.append(
-        f"CIFAR-10     {cifar / _cifar_lists()[0]}" if cifar else "CIFAR-10     missing (optional; needs a download)"
-    )
+    how = f"missing (optional): {_how_to_get(_cifar_lists()[0])}"
+    lines.append(f"CIFAR-10     {cifar / _cifar_lists()[0]}" if cifar else f"CIFAR-10     {how}")
     return "\n".join(lines)

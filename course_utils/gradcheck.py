@@ -58,13 +58,16 @@ def rel_error(a, b) -> float:
 
     Scaled by the largest entries rather than entry by entry, so that an entry
     that is truly 0 (a ReLU that is off) next to its numerical estimate of
-    1e-11 does not count as a 100 % error. 0 when both are all zeros.
+    1e-11 does not count as a 100 % error. 0 when both are all zeros. inf when either holds a nan
+    or an inf: such a gradient agrees with nothing (and ``error < tolerance`` must then be False).
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"cannot compare shapes {a.shape} and {b.shape}")
     if a.size == 0:
         return 0.0
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return float("inf")
     scale = np.max(np.abs(a)) + np.max(np.abs(b))
     return float(np.max(np.abs(a - b)) / scale) if scale > 0 else 0.0
 

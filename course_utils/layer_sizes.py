@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["conv_output_size", "pool_output_size", "conv_layer_cost", "float_array"]
+__all__ = [
+    "conv_output_size",
+    "pool_output_size",
+    "layer_output_size",
+    "require_cache",
+    "conv_layer_cost",
+    "float_array",
+]
 
 
 def _require_int(value, name: str, minimum: int) -> int:
@@ -52,6 +59,54 @@ def pool_output_size(W: int, F: int, S: int) -> int:
     if span % S:
         raise ValueError(f"(W - F) = ({W} - {F}) = {span} is not divisible by S = {S}")
     return span // S + 1
+
+
+def layer_output_size(length: int, window: int, pad: int, stride: int, *, axis: str, pooling: bool = False) -> int:
+    """A layer's output size along one axis, with errors naming the axis and the layer's arguments.
+
+    The rule of conv_output_size (pooling: pool_output_size, no padding), for the layers of
+    course_utils.layers and course_utils.pooling: ``axis`` is "height" or "width"; the errors say
+    ``stride``, ``pad`` and ``size`` (pooling) or the filter's FH / FW, as the caller wrote them.
+    """
+    letter = {"height": "H", "width": "W"}[axis]
+    filt = "size" if pooling else f"F{letter}"
+    if not isinstance(stride, (int, np.integer)) or isinstance(stride, (bool, np.bool_)) or stride < 1:
+        raise ValueError(f"stride must be a positive integer, got {stride!r}")
+    if not isinstance(pad, (int, np.integer)) or isinstance(pad, (bool, np.bool_)) or pad < 0:
+        raise ValueError(f"pad must be an integer ≥ 0, got {pad!r}")
+    if pooling and (not isinstance(window, (int, np.integer)) or isinstance(window, (bool, np.bool_)) or window < 1):
+        raise ValueError(f"size must be a positive integer, got {window!r}")
+    if window < 1:
+        raise ValueError(f"the filter's {axis} {filt} must be at least 1, got {window}")
+    padded = f"{letter} + 2·pad = {length} + 2·{pad} = {length + 2 * pad}" if pad else f"{letter} = {length}"
+    what = "the pooling window" if pooling else "the filter"
+    span = length - window + 2 * pad
+    if span < 0:
+        raise ValueError(f"along the {axis}, {what} ({filt} = {window}) is larger than the input ({padded})")
+    if span % stride:
+        terms = (
+            f"({letter} - {filt} + 2·pad) = ({length} - {window} + 2·{pad})"
+            if pad
+            else (f"({letter} - {filt}) = ({length} - {window})")
+        )
+        raise ValueError(
+            f"along the {axis}, {terms} = {span} is not divisible by stride = {stride}: {what} would not fit a "
+            "whole number of steps"
+        )
+    return span // stride + 1
+
+
+def require_cache(cache, keys: tuple[str, ...], made_by: str) -> dict:
+    """``cache`` if it is a dict holding ``keys``; else ValueError saying which forward pass makes it."""
+    if not isinstance(cache, dict):
+        raise ValueError(f"cache must be the dict that {made_by} returned, got {type(cache).__name__}")
+    missing = [key for key in keys if key not in cache]
+    if missing:
+        raise ValueError(
+            f"cache has no {', '.join(map(repr, missing))}: pass the cache that {made_by} returned with this "
+            f"layer's output (this one holds {sorted(cache)})"
+        )
+    return cache
 
 
 def float_array(a, name: str) -> np.ndarray:

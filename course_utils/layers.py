@@ -12,7 +12,10 @@ Shapes follow PyTorch: images x are (N, C, H, W), conv weights w are (K, C, FH, 
 Output sizes follow the lecture's rule W_out = (W - F + 2P) / S + 1, and unlike PyTorch
 (which silently drops the last rows) a size that does not divide evenly is an error.
 Arrays in float32 stay float32 (the speed of the numpy LeNet depends on it); anything
-else is computed in float64.
+else is computed in float64. nan and inf are not refused: they propagate as in PyTorch (a
+nan in a window makes that output nan; max pooling sends its gradient to the window's nan,
+the last one in row-major order, as PyTorch on the CPU does), so that a diverging training
+run shows nan rather than stopping (notebook 04's curves rely on seeing it).
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from course_utils.layer_sizes import conv_layer_cost, conv_output_size, pool_output_size
+from course_utils.layer_sizes import (
+    conv_layer_cost,
+    conv_output_size,
+    layer_output_size,
+    pool_output_size,
+    require_cache,
+)
 from course_utils.layer_sizes import float_array as _float
 from course_utils.pooling import (
     avgpool2d_backward,
@@ -58,10 +67,14 @@ def _check_conv_args(x, w, b, stride, pad):
         raise ValueError(f"b must be (K,) = ({w.shape[0]},) for w of shape {w.shape}, got shape {b.shape}")
     if x.shape[1] != w.shape[1]:
         raise ValueError(f"x has {x.shape[1]} channels (shape {x.shape}) but w expects {w.shape[1]} (shape {w.shape})")
+    if w.shape[0] < 1 or w.shape[1] < 1:
+        raise ValueError(
+            f"w must hold at least one filter (K ≥ 1) of at least one channel (C ≥ 1), got shape {w.shape}"
+        )
     dtype = np.result_type(x, w, b)
     x, w, b = x.astype(dtype, copy=False), w.astype(dtype, copy=False), b.astype(dtype, copy=False)
-    out_h = conv_output_size(x.shape[2], w.shape[2], pad, stride)
-    out_w = conv_output_size(x.shape[3], w.shape[3], pad, stride)
+    out_h = layer_output_size(x.shape[2], w.shape[2], pad, stride, axis="height")
+    out_w = layer_output_size(x.shape[3], w.shape[3], pad, stride, axis="width")
     return x, w, b, out_h, out_w
 
 
@@ -152,11 +165,15 @@ def conv2d_backward(dout, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarr
         dw (K, C, FH, FW): the correlation of the input with dout;
         db (K,): dout summed over images and positions.
     """
+    require_cache(cache, ("x_shape", "w", "stride", "pad"), "conv2d_forward (or conv2d_forward_naive)")
+    if "cols" not in cache and "x" not in cache:
+        raise ValueError("cache holds neither 'cols' nor 'x': pass the cache that conv2d_forward returned")
     x_shape, w, stride, pad = cache["x_shape"], cache["w"], cache["stride"], cache["pad"]
     n, c, h, wd = x_shape
     k, _, fh, fw = w.shape
     dout = np.asarray(dout, dtype=w.dtype)
-    out_h, out_w = conv_output_size(h, fh, pad, stride), conv_output_size(wd, fw, pad, stride)
+    out_h = layer_output_size(h, fh, pad, stride, axis="height")
+    out_w = layer_output_size(wd, fw, pad, stride, axis="width")
     if dout.shape != (n, k, out_h, out_w):
         raise ValueError(
             f"dout must have the shape of the output, (N, K, H_out, W_out) = {(n, k, out_h, out_w)}, got {dout.shape}"

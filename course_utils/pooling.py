@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.layer_sizes import float_array as _float
-from course_utils.layer_sizes import pool_output_size
+from course_utils.layer_sizes import layer_output_size, require_cache
 
 __all__ = [
     "maxpool2d_forward",
@@ -25,7 +25,8 @@ def _check_pool_input(x, size: int, stride: int) -> tuple[np.ndarray, int, int]:
     x = _float(x, "x")
     if x.ndim != 4:
         raise ValueError(f"x must be (N, C, H, W), got shape {x.shape}")
-    return x, pool_output_size(x.shape[2], size, stride), pool_output_size(x.shape[3], size, stride)
+    out_h = layer_output_size(x.shape[2], size, 0, stride, axis="height", pooling=True)
+    return x, out_h, layer_output_size(x.shape[3], size, 0, stride, axis="width", pooling=True)
 
 
 def _window_positions(x: np.ndarray, size: int, stride: int, out_h: int, out_w: int):
@@ -41,7 +42,18 @@ def _window_positions(x: np.ndarray, size: int, stride: int, out_h: int, out_w: 
             yield p, q, x[:, :, p : p + stride * out_h : stride, q : q + stride * out_w : stride]
 
 
-def _check_dout(dout, cache: dict) -> np.ndarray:
+def _nan_wins(x: np.ndarray, out: np.ndarray, arg: np.ndarray, size: int, stride: int) -> None:
+    """Where a window holds a nan, its output is nan and ``arg`` points at the window's last nan in row-major
+    order, as PyTorch on the CPU routes the gradient; both max poolings call this, so they agree there too.
+    Only a pass over ``out`` when nothing is nan."""
+    if not np.isnan(out).any():
+        return
+    for p, q, pixels in _window_positions(x, size, stride, *out.shape[2:]):
+        arg[np.isnan(pixels)] = p * size + q  # later positions overwrite earlier ones: the last nan wins
+
+
+def _check_dout(dout, cache: dict, made_by: str, keys: tuple[str, ...] = ()) -> np.ndarray:
+    require_cache(cache, ("x_shape", "dtype", "out_shape", "size", "stride", *keys), made_by)
     dout = np.asarray(dout, dtype=cache["dtype"])
     if dout.shape != cache["out_shape"]:
         raise ValueError(f"dout must have the shape of the output {cache['out_shape']}, got {dout.shape}")
@@ -56,7 +68,8 @@ def maxpool2d_forward(x, size: int = 2, stride: int = 2) -> tuple[np.ndarray, di
     Returns:
         out: (N, C, H_out, W_out) with H_out = (H - size)/stride + 1; cache for the backward pass.
     Ties: when a window holds its maximum more than once, the first one in row-major order
-    (top row first, left to right) gets the gradient, as in PyTorch on the CPU.
+    (top row first, left to right) gets the gradient, as in PyTorch on the CPU. A window holding
+    a nan puts out nan and sends the gradient to its last nan, as PyTorch on the CPU does.
     """
     x, out_h, out_w = _check_pool_input(x, size, stride)
     positions = _window_positions(x, size, stride, out_h, out_w)
@@ -68,6 +81,7 @@ def maxpool2d_forward(x, size: int = 2, stride: int = 2) -> tuple[np.ndarray, di
     for p, q, pixels in positions:  # the other positions, in row-major order
         arg[pixels > out] = p * size + q  # strictly larger: on a tie the earlier position stays (the tie rule)
         np.maximum(out, pixels, out=out)
+    _nan_wins(x, out, arg, size, stride)
     cache = {"x_shape": x.shape, "dtype": x.dtype, "out_shape": out.shape, "size": size, "stride": stride, "arg": arg}
     return out, cache
 
@@ -78,7 +92,7 @@ def maxpool2d_backward(dout, cache: dict) -> np.ndarray:
     dout (N, C, H_out, W_out) → dx (N, C, H, W). Where windows overlap, an input that was the
     maximum of several windows receives the sum of their gradients.
     """
-    dout = _check_dout(dout, cache)
+    dout = _check_dout(dout, cache, "maxpool2d_forward (or maxpool2x2_forward)", ("arg",))
     size, stride, arg = cache["size"], cache["stride"], cache["arg"]
     dx = np.zeros(cache["x_shape"], dtype=cache["dtype"])
     for p, q, dx_pixels in _window_positions(dx, size, stride, *dout.shape[2:]):
@@ -99,9 +113,10 @@ def maxpool2x2_forward(x) -> tuple[np.ndarray, dict]:
     left against right in both rows and then the top row's winner against the bottom's: three
     comparisons of whole contiguous arrays, faster than the general loop over the positions on
     strided views (benchmarks/layers.py times both).
-    The tie rule is maxpool2d_forward's (a tie goes to the top row, then to the left pixel), so
+    The tie rule is maxpool2d_forward's (a tie goes to the top row, then to the left pixel; a nan
+    window to its last nan), so
     maxpool2d_backward takes the cache unchanged. x (N, C, H, W) → out (N, C, H/2, W/2);
-    ValueError (pool_output_size's) when H or W is odd. tests/test_layers.py checks it equals
+    ValueError naming the axis when H or W is odd. tests/test_layers.py checks it equals
     maxpool2d_forward and PyTorch.
     """
     x, out_h, out_w = _check_pool_input(x, 2, 2)
@@ -115,6 +130,7 @@ def maxpool2x2_forward(x) -> tuple[np.ndarray, dict]:
     # one byte each, as maxpool2d_forward stores them for 2×2 windows
     right_in_bottom, right_in_top = (bottom_right > bottom_left).view(np.uint8), (top_right > top_left).view(np.uint8)
     arg = np.where(bottom_max > top_max, 2 + right_in_bottom, right_in_top)
+    _nan_wins(x, out, arg, 2, 2)
     cache = {"x_shape": x.shape, "dtype": x.dtype, "out_shape": out.shape, "size": 2, "stride": 2, "arg": arg}
     return out, cache
 
@@ -137,7 +153,7 @@ def avgpool2d_backward(dout, cache: dict) -> np.ndarray:
 
     dout (N, C, H_out, W_out) → dx (N, C, H, W); overlapping windows add up.
     """
-    dout = _check_dout(dout, cache)
+    dout = _check_dout(dout, cache, "avgpool2d_forward")
     size, stride = cache["size"], cache["stride"]
     share = dout / (size * size)
     dx = np.zeros(cache["x_shape"], dtype=cache["dtype"])

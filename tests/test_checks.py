@@ -157,8 +157,8 @@ def _reference_answers():
         "8.2": variant_table,
         "8.3": LeNet,
         "9.1": lambda mu, y: 0.5 * F.mse_loss(mu, y),
-        "9.2": F.binary_cross_entropy_with_logits,
-        "9.3": F.cross_entropy,
+        "9.2": lambda z, y: (F.softplus(z) - y * z).mean(),  # the built-ins are refused (the statement)
+        "9.3": lambda z, k: (torch.logsumexp(z, 1) - z[torch.arange(len(k)), k]).mean(),
         "10.1": conv_cost,
     }
 
@@ -648,3 +648,67 @@ def test_a_failed_check_binds_the_fallback(number, capsys):
     assert namespace[exercise.target] is resolve(exercise.fallback)
     notice = f"Using the course's `{exercise.target}` in the cells below until yours passes {number}."
     assert notice in capsys.readouterr().out
+
+
+# --- issue 26: nan and inf are wrong wherever the expected value is finite --------------------------
+
+
+def _poisoned(value, bad):
+    """``value`` (decoded plain data) with every number replaced by ``bad`` (nan or inf), its form kept."""
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return bad
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        return np.full(value.shape, bad)
+    if isinstance(value, Tensor):
+        return Tensor(np.full(value.array.shape, bad, dtype=value.array.dtype), value.requires_grad)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_poisoned(item, bad) for item in value)
+    if isinstance(value, dict):
+        return {key: _poisoned(item, bad) for key, item in value.items()}
+    return value
+
+
+def _one_poisoned(value, bad, done):
+    """``value`` with only its first number (or first array entry) replaced by ``bad``; ``done`` = [False]."""
+    if done[0] or isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, (int, float)) or (isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.size):
+        done[0] = True
+        if not isinstance(value, np.ndarray):
+            return bad
+        value = value.astype(np.float64 if value.dtype.kind in "iu" else value.dtype)
+        value.flat[0] = bad
+        return value
+    if isinstance(value, Tensor) and value.array.size:
+        return Tensor(_one_poisoned(value.array.copy(), bad, done), value.requires_grad)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_one_poisoned(item, bad, done) for item in value)
+    if isinstance(value, dict):
+        return {key: _one_poisoned(item, bad, done) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("every", [True, False], ids=["every number", "one number"])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_no_judge_accepts_nan_or_inf_for_a_finite_answer(bad, every):
+    """Every exercise's judge, on every visible case: the reference's answer with each number made nan or ±inf
+    (an int answer, a float, an array, a tensor, a tuple of arrays, a table) is wrong, and the judge says so
+    instead of crashing. 10.3 (a measurement: its answer trains a network in the judge) and 1.2 (its answers
+    are words) have no numbers to poison."""
+    from course_utils.checking import judge_case, run_case
+    from course_utils.checking.harness import resolve
+    from course_utils.instructor.exercises import EXERCISES
+
+    answers = {n: resolve(e.fallback) for n, e in EXERCISES.items() if e.fallback} | _reference_answers()
+    for number, exercise in EXERCISES.items():
+        if number in ("10.3", "1.2"):
+            continue
+        for case in exercise.cases():
+            outcome = decode(*encode(run_case(exercise, answers[number], case)))
+            value = _poisoned(outcome["value"], bad) if every else _one_poisoned(outcome["value"], bad, [False])
+            poisoned = {**outcome, "value": value}
+            with np.errstate(all="ignore"):
+                message = judge_case(exercise, case, poisoned)
+            assert isinstance(message, str) and message, (number, bad, case)

@@ -170,3 +170,25 @@ def test_validation_split_is_disjoint_complete_and_repeatable():
     assert torch.equal(again, train_y)
     with pytest.raises(ValueError, match="size must be an int in 1..99"):
         data.validation_split(images, labels, size=100)
+
+
+def test_cifar10_missing_error_names_its_own_fetch_command(isolated_roots):
+    course_data, repo_data = isolated_roots
+    with pytest.raises(DataNotFoundError) as info:
+        data.load_cifar10("test", download=False)
+    message = str(info.value)
+    assert "To fix: run `course data fetch --cifar10` where the internet is reachable" in message
+    assert str(repo_data / "cifar-10-batches-py") in message and "set COURSE_DATA" in message
+
+
+def test_status_gives_the_offline_route_that_the_loaders_give(isolated_roots):
+    course_data, repo_data = isolated_roots
+    status = data.data_status()
+    mnist = next(line for line in status.splitlines() if line.startswith("MNIST"))
+    cifar = next(line for line in status.splitlines() if line.startswith("CIFAR-10"))
+    assert "run `course data fetch` where the internet is reachable" in mnist
+    assert f"copy the files into {repo_data / 'MNIST' / 'raw'}" in mnist and "set COURSE_DATA" in mnist
+    assert "missing (optional): run `course data fetch --cifar10`" in cifar and "set COURSE_DATA" in cifar
+    with pytest.raises(DataNotFoundError) as info:  # the same words as load_mnist's error
+        load_mnist("test", download=False)
+    assert mnist.split("missing: ")[1] in str(info.value)

@@ -178,3 +178,53 @@ def test_bernoulli_naive_exp_form_is_explained():
 
     with pytest.raises(ExerciseFailure, match=r"exp\(1000\) is inf"):
         check_bernoulli_nll(naive)
+
+
+# --- issue 28: clipping or an ε in the log, whatever ε ----------------------------------------------
+
+
+def _sigmoid(z):
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-z))
+
+
+def _bernoulli_clipped(eps, form):
+    def answer(z, y):
+        p = _sigmoid(z)
+        grad = (p - y) / len(z)
+        if form == "clip":
+            p = np.clip(p, eps, 1 - eps)
+            return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))), grad
+        return float(np.mean(-y * np.log(p + eps) - (1 - y) * np.log(1 - p + eps))), grad
+
+    return answer
+
+
+def _categorical_clipped(eps, form):
+    def answer(z, y):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        rows = np.arange(len(y))
+        picked = np.clip(p[rows, y], eps, 1 - eps) if form == "clip" else p[rows, y] + eps
+        grad = p.copy()
+        grad[rows, y] -= 1
+        return float(-np.mean(np.log(picked))), grad / len(y)
+
+    return answer
+
+
+@pytest.mark.parametrize("eps", [1e-4, 1e-8, 3e-9, 1e-10, 1e-13, 1e-15, 1e-30])
+@pytest.mark.parametrize("form", ["clip", "log"])
+def test_any_epsilon_is_recognised(eps, form):
+    from course_utils.checks import check_bernoulli_nll, check_categorical_nll
+
+    for checker, answer in ((check_bernoulli_nll, _bernoulli_clipped), (check_categorical_nll, _categorical_clipped)):
+        if checker is check_bernoulli_nll and form == "clip" and 1 - eps == 1:  # clips nothing at the top: log 0
+            with pytest.raises(ExerciseFailure, match="not finite"):
+                checker(answer(eps, form))
+            continue
+        with pytest.raises(ExerciseFailure) as failure:
+            checker(answer(eps, form))
+        message = str(failure.value)
+        named = "clipped to [ε, 1 − ε] before the log" if form == "clip" else "an ε is added inside the log, log(p + ε)"
+        assert "Likely mistake: " in message and f"{named} (ε = {eps:.2g})" in message, message

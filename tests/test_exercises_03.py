@@ -274,3 +274,68 @@ def test_autograd_backward_right_and_fallback(capsys):
 def test_autograd_backward_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailure, match=hint):
         check_autograd_backward(wrong)
+
+
+# --- issue 28: answers that are right another way -------------------------------------------------
+
+
+def restores_by_arithmetic(f, x, eps=1e-6):
+    """Moves x[i] up, down and up again: x ends an ulp or so away from where it was."""
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        x[index] += eps
+        plus = f(x)
+        x[index] -= 2 * eps
+        minus = f(x)
+        x[index] += eps
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def test_numerical_gradient_restored_up_to_rounding_passes(capsys):
+    x = np.random.default_rng(1).normal(size=(2, 3))
+    moved = x.copy()
+    restores_by_arithmetic(nb03b.TEST_FUNCTIONS["tanh network loss of W"], moved, 0.1)
+    assert not np.array_equal(moved, x) and np.allclose(moved, x, rtol=0, atol=1e-15)  # the case in point
+    check_numerical_gradient(restores_by_arithmetic)
+    assert "agree on all 4 cases" in capsys.readouterr().out
+
+
+def test_numerical_gradient_not_restored_says_to_write_the_value_back():
+    def right_but_leaves_x_a_little_off(f, x, eps=1e-6):
+        grad = central(f, x, eps)
+        x += 1e-9  # far beyond rounding
+        return grad
+
+    with pytest.raises(ExerciseFailure, match=r"changed its input in place.*save each value you change and write it"):
+        check_numerical_gradient(right_but_leaves_x_a_little_off)
+
+
+@pytest.mark.parametrize("step", [1e-4, 1e-6, 1e-5, 1e-2])
+def test_numerical_gradient_fixed_step_is_named(step):
+    exercise = get("3.2")
+    verdicts = [
+        exercise.judge(case, central(nb03b.TEST_FUNCTIONS[case[0]], case[1].copy(), step)) for case in exercise.cases()
+    ]
+    failing = [m for m in verdicts if m]
+    assert failing, step
+    assert all(f"matches a fixed step of {step:g}," in m for m in failing), failing
+
+
+def test_autograd_float32_is_judged_at_float32_precision(capsys):
+    def in_float32(X, W, b, V, c, dF):
+        params = [torch.tensor(p, dtype=torch.float32, requires_grad=True) for p in (W, b, V, c)]
+        F = torch.relu(torch.tensor(X, dtype=torch.float32) @ params[0].T + params[1]) @ params[2].T + params[3]
+        F.backward(torch.tensor(dF, dtype=torch.float32))
+        return tuple(p.grad for p in params)
+
+    check_autograd_backward(in_float32)
+    assert "right on all 4 cases" in capsys.readouterr().out
+
+
+def test_autograd_float16_says_its_dtype():
+    def in_float16(X, W, b, V, c, dF):
+        return tuple(g.astype(np.float16) for g in nb03c.autograd_backward(X, W, b, V, c, dF))
+
+    with pytest.raises(ExerciseFailure, match=r"expected .*, got .*Your dW has dtype float16.*float64"):
+        check_autograd_backward(in_float16)

@@ -212,3 +212,30 @@ def test_count_distinct_units_fresh_cases_tell_the_mistakes_apart():
         no_bias = exercise.judge((params,), _distinct_rows(np.column_stack([W, V])))
         no_outgoing = exercise.judge((params,), _distinct_rows(np.column_stack([W, b])))
         assert "but not the bias b_j" in no_bias and "but not the outgoing weights" in no_outgoing
+
+
+def test_count_distinct_units_unique_rows_of_w_is_named_not_blamed_on_copies():
+    with pytest.raises(
+        ExerciseFailure, match=r"either b and V are left out and the comparison is exact.*; or you counted"
+    ):
+        check_distinct_units(lambda p: len(np.unique(p["W"], axis=0)))
+    from course_utils.checking.registry import get
+
+    exercise = get("4.3")
+    for (params,) in exercise.fresh(np.random.default_rng(3)):  # where the counts differ, one mistake is named
+        unique_rows = exercise.judge((params,), len(np.unique(params["W"], axis=0)))
+        copies = exercise.judge((params,), len(params["W"]) - count_distinct_units(params))
+        assert "Likely mistake: b and V are left out and the comparison is exact" in unique_rows, unique_rows
+        assert "Likely mistake: you counted the copies" in copies, copies
+
+
+def test_init_params_with_one_nan_weight_is_told_so():
+    from course_utils.mlp import init_params
+
+    def one_nan(n_in, n_hidden, n_out, rng):
+        params = init_params(n_in, n_hidden, n_out, rng)
+        params["W"][0, 0] = np.nan
+        return params
+
+    with pytest.raises(ExerciseFailure, match=r"params\['W'\] holds nan or inf: every weight must be a finite number"):
+        check_init_params(one_nan)

@@ -45,6 +45,24 @@ def test_output_size_names_the_mistake(wrong, hint):
         check_output_size(wrong)
 
 
+def test_output_size_divisibility_without_the_fit_test_is_named():
+    def divisible_only(W, F, P, S):
+        if (W - F + 2 * P) % S:
+            raise ValueError(f"(W - F + 2P) = {W - F + 2 * P} is not divisible by S = {S}")
+        return (W - F + 2 * P) // S + 1
+
+    with pytest.raises(ExerciseFailure, match=r"Likely mistake: only the divisibility is tested.*Refuse F > W \+ 2P"):
+        check_output_size(divisible_only)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_output_size_nan_or_inf_is_wrong(bad):
+    with pytest.raises(ExerciseFailure, match=f"you returned {bad}, expected"):
+        check_output_size(
+            lambda W, F, P, S: bad if (W - F + 2 * P) >= 0 and (W - F + 2 * P) % S == 0 else _size(W, F, P, S)
+        )
+
+
 def test_output_size_wants_the_values_in_the_error():
     def silent(W, F, P, S):
         if W - F + 2 * P < 0 or (W - F + 2 * P) % S:
@@ -210,3 +228,15 @@ def test_fresh_cases_differ_and_accept_the_right_answer(number, answer):
     fallback = resolve(exercise.fallback)
     for case in fresh:
         assert judge_case(exercise, case, decode(*encode(run_case(exercise, fallback, case)))) is None, case
+
+
+def test_conv_backward_loops_supports_rectangular_filters():
+    rng = np.random.default_rng(5)
+    x, w, b = rng.normal(size=(2, 3, 7, 6)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
+    for stride, pad in ((1, 0), (1, 1), (2, 1)):
+        out, cache = conv2d_forward(x, w, b, stride, pad)
+        dout = rng.normal(size=out.shape)
+        for mine, theirs in zip(
+            conv_backward_loops(dout, x, w, stride, pad), conv2d_backward(dout, cache), strict=True
+        ):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)

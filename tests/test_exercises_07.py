@@ -54,12 +54,24 @@ def _stride_one(op):
     )
 
 
+def _starts_at_f(x, size, stride, op):
+    """Loops whose window (i, j) starts at (F·i, F·j): the output has the right size, the windows are wrong."""
+    out_h, out_w = (x.shape[2] - size) // stride + 1, (x.shape[3] - size) // stride + 1
+    out = np.zeros((*x.shape[:2], out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = x[:, :, i * size : i * size + size, j * size : j * size + size]
+            out[:, :, i, j] = window.max(axis=(2, 3)) if op == "max" else window.mean(axis=(2, 3))
+    return out
+
+
 FORWARD_MISTAKES = [
     (_stride_one, {}, "stride is ignored"),
     (None, {"step": 1}, r"starts at \(i, j\)"),
     (None, {"mix_channels": True}, "channels are mixed"),
     (lambda op: lambda x, size, stride: pool_loops(x, size, size, op), {}, "as if the stride were the window size"),
     (lambda op: _mistake("mean" if op == "max" else "max"), {}, "each window's (mean|max) is computed"),
+    (lambda op: lambda x, size, stride: _starts_at_f(x, size, stride, op), {}, r"starts at \(F·i, F·j\)"),
     (lambda op: lambda x, size, stride: (pool_loops(x, size, stride, op), None), {}, r"return `out` alone"),
 ]
 
@@ -112,6 +124,7 @@ def test_forward_explains_what_came_back(checker, returned, message):
     [
         ("assign", "SUM of their"),
         ("all_ties", "every tied maximum"),
+        ("split", "split equally between the tied maxima"),
         ("last", "last maximum"),
         ("spread", "mean"),
         ("copy", "copied to every input"),
@@ -149,3 +162,17 @@ def test_fresh_cases_differ_and_accept_the_right_answer(number, answer):
     for case in [*visible, *fresh]:
         for function in (answer, fallback):
             assert judge_case(exercise, case, decode(*encode(run_case(exercise, function, case)))) is None, case
+
+
+def test_maxpool_backward_split_tie_written_by_hand_is_named():
+    def split(dout, x, size, stride):
+        dx = np.zeros_like(x)
+        for n, c, i, j in np.ndindex(dout.shape):
+            rows, cols = slice(i * stride, i * stride + size), slice(j * stride, j * stride + size)
+            window = x[n, c, rows, cols]
+            tied = window == window.max()
+            dx[n, c, rows, cols] += dout[n, c, i, j] * tied / tied.sum()
+        return dx
+
+    with pytest.raises(ExerciseFailure, match="Likely mistake: the gradient is split equally between the tied"):
+        check_maxpool_backward(split)

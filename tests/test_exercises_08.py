@@ -236,3 +236,64 @@ def test_fresh_cases_differ():
     exercise = EXERCISES["8.3"]
     visible = [c[0].shape for c in exercise.cases()]
     assert all(c[0].shape not in visible for c in exercise.fresh(np.random.default_rng(0)))
+
+
+class _WithBatchNorm(_MyLeNet):
+    def __init__(self):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(6)  # registered after fc3: the 10 are all there, in order
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.bn1(self.conv1(x))), 2)
+        x = torch.max_pool2d(torch.relu(self.conv2(x)), 2).flatten(1)
+        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+
+class _BatchNormInOrder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.norm = nn.BatchNorm2d(6)  # between conv1 and conv2
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1, self.fc2, self.fc3 = nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.norm(self.conv1(x))), 2)
+        x = torch.max_pool2d(torch.relu(self.conv2(x)), 2).flatten(1)
+        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+
+@pytest.mark.parametrize(
+    ("build", "extra"),
+    [
+        (_WithBatchNorm, "'bn1.weight' (6,), 'bn1.bias' (6,)"),
+        (_BatchNormInOrder, "'norm.weight' (6,), 'norm.bias' (6,)"),
+    ],
+)
+def test_my_lenet_extra_batchnorm_is_named(build, extra):
+    with pytest.raises(ExerciseFailure) as info:
+        check_my_lenet(build)
+    message = str(info.value)
+    assert "12 parameter tensors, LeNet has 10" in message and f"the extra ones are {extra}" in message, message
+    assert "remove the BatchNorm layer" in message and "table's order" not in message, message
+
+
+def test_my_lenet_wrong_layer_size_is_not_blamed_on_the_order():
+    class WideConv2(_MyLeNet):
+        def __init__(self):
+            super().__init__()
+            self.conv2, self.fc1 = nn.Conv2d(6, 20, 5), nn.Linear(500, 120)
+
+    with pytest.raises(ExerciseFailure, match=r"conv2.weight.*\(20, 6, 5, 5\).*Compare that layer's arguments"):
+        check_my_lenet(WideConv2)
+
+    class Reordered(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.fc3 = nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, 10)
+            self.conv1, self.conv2 = nn.Conv2d(1, 6, 5, padding=2), nn.Conv2d(6, 16, 5)
+
+        forward = _MyLeNet.forward
+
+    with pytest.raises(ExerciseFailure, match="Register the layers in the table's order"):
+        check_my_lenet(Reordered)

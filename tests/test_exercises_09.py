@@ -17,11 +17,11 @@ def _right_gaussian(mu, y):
 
 
 def _right_bernoulli(z, y):
-    return F.binary_cross_entropy_with_logits(z, y)
+    return (torch.clamp(z, min=0) - y * z + torch.log1p(torch.exp(-z.abs()))).mean()
 
 
 def _right_categorical(z, k):
-    return F.cross_entropy(z, k)
+    return (-torch.log_softmax(z, dim=1)[torch.arange(len(k)), k]).mean()
 
 
 RIGHT = {"9.1": _right_gaussian, "9.2": _right_bernoulli, "9.3": _right_categorical}
@@ -93,6 +93,12 @@ def test_gaussian_mistakes(wrong, hint):
 # --- 9.2 ----------------------------------------------------------------------------------------------
 
 
+def _clamped_at_100(z, y):
+    """What F.binary_cross_entropy does to probabilities, written out (the built-in itself is refused)."""
+    p = torch.sigmoid(z)
+    return -(y * torch.clamp(torch.log(p), min=-100) + (1 - y) * torch.clamp(torch.log(1 - p), min=-100)).mean()
+
+
 def _naive_bernoulli(z, y):
     p = torch.sigmoid(z)
     return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
@@ -115,7 +121,7 @@ def _clamped_bernoulli(z, y):
         (lambda z, y: F.binary_cross_entropy_with_logits(torch.sigmoid(z), y), "sigmoid is applied twice"),
         (lambda z, y: (y * F.softplus(-z)).mean(), r"\(1 − y\) log\(1 − σ\(z\)\) term is missing"),
         (lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction="sum"), "summed over the batch"),
-        (lambda z, y: F.binary_cross_entropy(torch.sigmoid(z), y), "clipped at −100"),
+        (_clamped_at_100, "clipped at −100"),
         (lambda z, y: -F.binary_cross_entropy_with_logits(z, y), "sign is flipped"),
         (lambda z, y: (F.softplus(z) - y * z).detach().mean(), "carries no gradient"),
         (lambda z, y: (F.softplus(z) + y * z).mean(), "sign of the y·z term is flipped"),
@@ -164,3 +170,36 @@ def test_fresh_cases_differ_from_the_visible_ones():
         visible = [tuple(a.shape for a in case) for case in exercise.cases()]
         fresh = [tuple(a.shape for a in case) for case in exercise.fresh(np.random.default_rng(1))]
         assert any(shape not in visible for shape in fresh), number
+
+
+# --- issue 28: built-in losses refused, an overflow named as one ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("checker", "answer", "named"),
+    [
+        (check_bernoulli_loss, F.binary_cross_entropy_with_logits, "F.binary_cross_entropy_with_logits"),
+        (check_bernoulli_loss, lambda z, y: torch.nn.BCEWithLogitsLoss()(z, y), "nn.BCEWithLogitsLoss"),
+        (check_bernoulli_loss, lambda z, y: F.binary_cross_entropy(torch.sigmoid(z), y), "F.binary_cross_entropy "),
+        (check_categorical_loss, F.cross_entropy, "F.cross_entropy or F.nll_loss"),
+        (check_categorical_loss, lambda z, k: F.nll_loss(torch.log_softmax(z, 1), k), "F.nll_loss"),
+    ],
+)
+def test_built_in_losses_are_refused(checker, answer, named):
+    with pytest.raises(ExerciseFailure, match=f"loss is right, but it is computed by .*{named}.*a built-in loss"):
+        checker(answer)
+
+
+@pytest.mark.parametrize("checker", [check_bernoulli_loss, check_categorical_loss])
+def test_a_new_leaf_tensor_is_refused(checker):
+    right = {check_bernoulli_loss: _right_bernoulli, check_categorical_loss: _right_categorical}[checker]
+    with pytest.raises(ExerciseFailure, match="computed by no torch operation.*not connected to the outputs"):
+        checker(lambda a, b: torch.tensor(right(a, b).item(), requires_grad=True))
+
+
+def test_log1p_of_exp_is_reported_as_the_overflow_it_is():
+    with pytest.raises(ExerciseFailure, match=r"e\^z overflows.*Nothing rounded to 0 here") as info:
+        check_bernoulli_loss(lambda z, y: (torch.log1p(torch.exp(z)) - y * z).mean())
+    assert "rounded to 0 gives" not in str(info.value)
+    with pytest.raises(ExerciseFailure, match=r"probability that rounded to 0 gives −inf"):
+        check_bernoulli_loss(_naive_bernoulli)

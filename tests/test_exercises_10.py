@@ -236,6 +236,48 @@ def test_network_cost_fallback_is_bound_on_failure():
     assert namespace["network_cost"] is network_cost
 
 
+def _refusing_conv_cost(C, W, K, F, S, P):
+    """Notebook 06's rule: a layer that does not fit a whole number of steps is refused."""
+    from course_utils.layers import conv_output_size
+
+    out = conv_output_size(W, F, P, S)
+    return out, K * (C * F * F + 1), K * out * out * C * F * F
+
+
+def test_conv_cost_that_refuses_like_06_is_told_why_it_rounds_down_here():
+    with pytest.raises(ExerciseFailure) as info:
+        check_conv_cost(_refusing_conv_cost)
+    message = str(info.value)
+    assert "for inputs (3, 224, 64, 11, 4, 2) your function raised ValueError: (W - F + 2P)" in message, message
+    assert "= 54.25 is not a whole number. Notebooks 06 and 07 refused" in message and "drops the incomplete" in message
+
+
+def test_network_cost_that_refuses_like_07_is_told_which_layer_and_why():
+    def refusing(C, W, layers):
+        from course_utils.layers import pool_output_size
+
+        rows = network_cost(C, W, layers)
+        width = W
+        for kind, *args in layers:  # 07's rule on every pooling layer
+            if kind == "pool":
+                width = pool_output_size(width, *args)
+            elif kind == "conv":
+                width = (width - args[1] + 2 * args[3]) // args[2] + 1
+        return rows
+
+    with pytest.raises(ExerciseFailure) as info:
+        check_network_cost(refusing)
+    message = str(info.value)
+    assert "for a 2×9×9 input your function raised ValueError" in message, message
+    assert "layer 2, ('pool', 2, 2) on a 7×7 input: (7 − 2)/2 = 2.5 steps, so W_out = ⌊2.5⌋ + 1 = 3" in message
+    assert "Notebooks 06 and 07 refused" in message
+
+
+def test_other_errors_stay_the_students():
+    with pytest.raises(ZeroDivisionError):
+        check_conv_cost(lambda *case: 1 / 0)
+
+
 # --- 10.3: mistakes found before any training (fast) ----------------------------------------------
 
 

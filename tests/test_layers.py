@@ -181,9 +181,9 @@ def test_maxpool2x2_shortcut_equals_the_general_loop_and_torch(n, c, half_h, hal
 @pytest.mark.parametrize(
     ("shape", "message"),
     [
-        ((1, 1, 5, 4), r"\(W - F\) = \(5 - 2\) = 3 is not divisible by S = 2"),  # odd height
-        ((2, 3, 4, 7), r"\(W - F\) = \(7 - 2\) = 5 is not divisible by S = 2"),  # odd width
-        ((1, 1, 1, 4), r"the pooling window \(F = 2\) is larger than the input \(W = 1\)"),
+        ((1, 1, 5, 4), r"along the height, \(H - size\) = \(5 - 2\) = 3 is not divisible by stride = 2"),
+        ((2, 3, 4, 7), r"along the width, \(W - size\) = \(7 - 2\) = 5 is not divisible by stride = 2"),
+        ((1, 1, 1, 4), r"along the height, the pooling window \(size = 2\) is larger than the input \(H = 1\)"),
         ((4, 4), r"x must be \(N, C, H, W\), got shape \(4, 4\)"),
     ],
 )
@@ -288,3 +288,119 @@ def test_dtypes_are_kept_and_integers_promoted():
     assert conv2d_forward(x32, np.ones((1, 1, 3, 3), np.float32), np.zeros(1, np.float32))[0].dtype == np.float32
     assert conv2d_forward(np.ones((1, 1, 4, 4), dtype=int), np.ones((1, 1, 3, 3)), np.zeros(1))[0].dtype == np.float64
     assert maxpool2d_forward(x32)[0].dtype == np.float32 and avgpool2d_forward(x32)[0].dtype == np.float32
+
+
+# --- issue 28: nan and inf, the axis in errors, empty filters, a wrong cache -------------------------
+
+
+def test_nan_and_inf_propagate_as_in_pytorch():
+    rng = np.random.default_rng(28)
+    x, w, b = rng.normal(size=(1, 1, 6, 6)), rng.normal(size=(2, 1, 3, 3)), rng.normal(size=2)
+    x[0, 0, 0, 0], x[0, 0, 5, 5] = np.nan, np.inf
+    ours = conv2d_forward(x, w, b)[0]
+    theirs = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)).numpy()
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))  # nan where a window holds nan (inf·0 too)
+    assert np.isnan(ours[0, :, 0, 0]).all() and np.isfinite(ours[0, :, 1:3, 1:3]).all()
+    for pool in (maxpool2d_forward, avgpool2d_forward):
+        out = pool(x)[0]
+        assert np.isnan(out[0, 0, 0, 0]) and np.isinf(out[0, 0, 2, 2]) and np.isfinite(out[0, 0, 1, 1])
+
+
+NAN = np.nan
+
+
+@pytest.mark.parametrize(
+    "window",
+    [[1.0, NAN, NAN, 5.0], [NAN, 1.0, 2.0, NAN], [NAN, NAN, 2.0, 3.0], [1.0, 2.0, 3.0, NAN], [NAN, 1.0, 2.0, 3.0]],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_routes_a_nan_windows_gradient_like_pytorch_in_both_versions(window, dtype):
+    x = np.zeros((2, 3, 4, 6), dtype=dtype)
+    x[1, 2, 2:4, 0:2] = np.array(window, dtype=dtype).reshape(2, 2)
+    x[0, 1, :2, 2:4] = np.array([[NAN, 1.0], [NAN, 4.0]], dtype=dtype)
+    x[0, 0] = np.arange(24, dtype=dtype).reshape(4, 6)
+    dout = np.random.default_rng(3).normal(size=(2, 3, 2, 3)).astype(dtype)
+    general, shortcut = maxpool2d_forward(x, 2, 2), maxpool2x2_forward(x)
+    np.testing.assert_array_equal(general[0], shortcut[0])
+    np.testing.assert_array_equal(general[1]["arg"], shortcut[1]["arg"])
+    ours = maxpool2d_backward(dout, general[1])
+    np.testing.assert_array_equal(ours, maxpool2d_backward(dout, shortcut[1]))
+    xt = torch.from_numpy(x).requires_grad_(True)
+    torch.nn.functional.max_pool2d(xt, 2, 2).backward(torch.from_numpy(dout))
+    np.testing.assert_array_equal(ours, xt.grad.numpy())
+
+
+def test_overlapping_max_pool_with_nan_matches_pytorch():
+    x = np.random.default_rng(4).normal(size=(1, 2, 7, 7))
+    x[0, 0, 2, 3], x[0, 1, 4, 4], x[0, 1, 5, 4] = NAN, NAN, NAN
+    out, cache = maxpool2d_forward(x, 3, 2)
+    dout = np.ones_like(out)
+    xt = torch.from_numpy(x).requires_grad_(True)
+    theirs = torch.nn.functional.max_pool2d(xt, 3, 2)
+    theirs.backward(torch.from_numpy(dout))
+    np.testing.assert_array_equal(out, theirs.detach().numpy())
+    np.testing.assert_array_equal(maxpool2d_backward(dout, cache), xt.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 7, 8)), np.zeros((1, 1, 3, 3)), np.zeros(1), stride=2),
+            r"along the width, \(W - FW\) = \(8 - 3\) = 5 is not divisible by stride = 2",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 8, 7)), np.zeros((1, 1, 3, 3)), np.zeros(1), stride=2),
+            r"along the height, \(H - FH\) = \(8 - 3\) = 5 is not divisible by stride = 2",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 9, 8)), np.zeros((1, 1, 4, 3)), np.zeros(1), stride=2, pad=1),
+            r"along the height, \(H - FH \+ 2·pad\) = \(9 - 4 \+ 2·1\) = 7 is not divisible by stride = 2",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 2, 9)), np.zeros((1, 1, 5, 3)), np.zeros(1), pad=1),
+            r"along the height, the filter \(FH = 5\) is larger than the input \(H \+ 2·pad = 2 \+ 2·1 = 4\)",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 3, 3)), np.zeros(1), stride=0),
+            r"stride must be a positive integer, got 0",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 3, 3)), np.zeros(1), pad=-1),
+            r"pad must be an integer ≥ 0, got -1",
+        ),
+        (lambda: maxpool2d_forward(np.zeros((1, 1, 7, 8)), 2, 2), r"along the height, \(H - size\) = \(7 - 2\) = 5"),
+        (lambda: maxpool2d_forward(np.zeros((1, 1, 8, 8)), 0, 2), r"size must be a positive integer, got 0"),
+        (lambda: avgpool2d_forward(np.zeros((1, 1, 8, 8)), 2, 1.5), r"stride must be a positive integer, got 1.5"),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((0, 1, 3, 3)), np.zeros(0)),
+            r"w must hold at least one filter \(K ≥ 1\).*got shape \(0, 1, 3, 3\)",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 0, 8, 8)), np.zeros((2, 0, 3, 3)), np.zeros(2)),
+            r"at least one channel \(C ≥ 1\)",
+        ),
+        (
+            lambda: conv2d_forward(np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 0, 3)), np.zeros(1)),
+            r"the filter's height FH must be at least 1, got 0",
+        ),
+    ],
+)
+def test_layer_errors_name_the_axis_and_the_argument(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_a_wrong_cache_is_a_clear_error():
+    x = np.zeros((1, 1, 4, 4))
+    _, conv_cache = conv2d_forward(x, np.zeros((1, 1, 3, 3)), np.zeros(1))
+    _, max_cache = maxpool2d_forward(x)
+    _, mean_cache = avgpool2d_forward(x)
+    with pytest.raises(ValueError, match=r"cache has no 'w', 'pad': pass the cache that conv2d_forward"):
+        conv2d_backward(np.zeros((1, 1, 2, 2)), max_cache)
+    with pytest.raises(ValueError, match=r"cache has no 'arg': pass the cache that maxpool2d_forward"):
+        maxpool2d_backward(np.zeros((1, 1, 2, 2)), mean_cache)
+    with pytest.raises(ValueError, match=r"cache has no .*'dtype'.*avgpool2d_forward"):
+        avgpool2d_backward(np.zeros((1, 1, 2, 2)), conv_cache)
+    with pytest.raises(ValueError, match=r"cache must be the dict that conv2d_forward .* returned, got tuple"):
+        conv2d_backward(np.zeros((1, 1, 2, 2)), (np.zeros(1), conv_cache))

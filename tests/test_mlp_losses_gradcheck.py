@@ -219,6 +219,7 @@ def test_rel_error():
     assert rel_error(np.zeros(3), np.zeros(3)) == 0.0
     assert rel_error([0.0, 1.0], [1e-11, 1.0]) < 1e-10  # a true zero next to its estimate
     assert rel_error([1.0], [-1.0]) == 1.0
+    assert rel_error([np.nan, 1.0], [1.0, 1.0]) == np.inf and rel_error([1.0], [np.inf]) == np.inf  # never "close"
     with pytest.raises(ValueError, match="shapes"):
         rel_error(np.ones(2), np.ones(3))
 

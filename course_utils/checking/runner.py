@@ -51,7 +51,8 @@ class Exercise:
     passed: the success line, ``{n}`` standing for the number of cases. references: dotted names of the
     course's own implementations of this answer, which a graded solution may not call. call(obj, case):
     how to apply the student's object to a case in the kernel (default ``obj(*case)``).
-    keep_inputs: the student's function must leave its inputs unchanged. all_or_nothing: no partial credit.
+    keep_inputs: the student's function must leave its inputs unchanged (float arrays up to rounding: an entry
+    changed and put back by arithmetic may end an ulp off). all_or_nothing: no partial credit.
     fallback: dotted name of the course's version of ``target``, which the notebook's later cells use
     until the student's passes (see :func:`check`); it counts as a reference too.
     """
@@ -79,10 +80,26 @@ class Exercise:
 # --- the two halves -------------------------------------------------------------------------------
 
 
+def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal, or for floats equal up to rounding: an entry changed and put back by arithmetic
+    (``x[i] += eps``, later ``x[i] -= eps``) may end a few units in the last place off, and the caller
+    cannot tell. The allowance, 64 ulps of the largest entry (at least of 1), is far below any real change."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if np.array_equal(a, b, equal_nan=True):
+        return True
+    if a.dtype.kind not in "fc" or a.size == 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        scale = max(1.0, float(np.nanmax(np.abs(b))) if np.isfinite(b).any() else 1.0)
+        allowance = 64 * np.finfo(a.dtype).eps * scale
+        return bool(np.allclose(a, b, rtol=0, atol=allowance, equal_nan=True))
+
+
 def _same(a: Any, b: Any) -> bool:
-    """Whether an input is unchanged: compares arrays (and containers of them) by value."""
+    """Whether an input is unchanged: compares arrays (and containers of them) by value, floats up to rounding."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b, equal_nan=True)
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and _same_array(a, b)
     if hasattr(a, "detach"):
         return hasattr(b, "detach") and bool((a.detach() == b.detach()).all())
     if isinstance(a, dict):
@@ -120,8 +137,9 @@ def judge_case(exercise: Exercise, case: tuple, outcome: Any) -> str | None:
     if message is None and exercise.keep_inputs and changed:
         where = ", ".join(f"argument {i + 1}" for i in changed)
         return (
-            f"the result is right, but your function changed its input in place ({where}). Work on a copy "
-            "and return a new object; leave the inputs as they were: the caller still needs them."
+            f"the result is right, but your function changed its input in place ({where}) and did not put it "
+            "back. Work on a copy and return a new object, or save each value you change and write it back: "
+            "leave the inputs as they were, the caller still needs them."
         )
     return message
 

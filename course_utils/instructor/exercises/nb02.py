@@ -44,8 +44,9 @@ def _summed(fn):
     return summed
 
 
-def _loss_judge(reference, mistakes, unstable=None):
-    """A judge for a (loss, gradient) pair: shape and finiteness first, then loss, then gradient."""
+def _loss_judge(reference, mistakes, unstable=None, epsilon=None):
+    """A judge for a (loss, gradient) pair: shape and finiteness first, then loss, then gradient.
+    epsilon(case, loss): the sentence for a loss some ε (clipping, or ε in the log) explains, else None."""
 
     def judge(case, got):
         if got is None:
@@ -69,6 +70,9 @@ def _loss_judge(reference, mistakes, unstable=None):
             rtol=1e-6,
             atol=1e-9,
         )
+        if message and "Likely mistake" not in message and epsilon and loss.shape == ():
+            hint = epsilon(case, float(loss))
+            message += f" Likely mistake: {hint}" if hint else ""
         if message:
             return message
         # The loss is right, so only a mistake that leaves the loss right can explain a wrong gradient.
@@ -92,12 +96,64 @@ def _naive_bernoulli(z, y):
         return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))), (p - y) / len(z)
 
 
-def _clipped_bernoulli(eps):
-    def clipped(z, y):
-        p = np.clip(1 / (1 + np.exp(-z)), eps, 1 - eps)
-        return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))), (1 / (1 + np.exp(-z)) - y) / len(z)
+def _bernoulli_with_eps(z, y, eps, form):
+    """The loss with ε: the probabilities clipped to [ε, 1 − ε], or ε added inside each log."""
+    p = 1 / (1 + np.exp(-z))
+    if form == "clip":
+        p = np.clip(p, eps, 1 - eps)
+        return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p)))
+    return float(np.mean(-y * np.log(p + eps) - (1 - y) * np.log(1 - p + eps)))
 
-    return clipped
+
+def _categorical_with_eps(z, y, eps, form):
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))
+    p = (shifted / shifted.sum(axis=1, keepdims=True))[np.arange(len(y)), y]
+    return float(-np.mean(np.log(np.clip(p, eps, 1 - eps) if form == "clip" else p + eps)))
+
+
+_EPS_FORMS = {
+    "clip": "the probabilities are clipped to [ε, 1 − ε] before the log",
+    "log": "an ε is added inside the log, log(p + ε)",
+}
+_EPS_FIX = {
+    "2.2": "Use the stable form max(z, 0) − y z + log(1 + exp(−|z|)), which needs no ε.",
+    "2.3": "Use the log-softmax (z − m) − log Σ exp(z − m), which needs no ε.",
+}
+
+
+def _solve_eps(loss_with_eps, case, form, got) -> float | None:
+    """An ε in [1e-300, 1e-2] whose loss is ``got`` (a scan, then bisection in log ε), or None."""
+    grid = 10.0 ** np.linspace(-300, -2, 597)  # a larger ε is no ε but a blunder
+    with np.errstate(all="ignore"):
+        gaps = np.array([loss_with_eps(*case, e, form) - got for e in grid])
+    for i in np.flatnonzero(np.sign(gaps[:-1]) * np.sign(gaps[1:]) <= 0):
+        low, high = np.log10(grid[i]), np.log10(grid[i + 1])
+        for _ in range(60):
+            middle = (low + high) / 2
+            with np.errstate(all="ignore"):
+                same_side = np.sign(loss_with_eps(*case, 10**middle, form) - got) == np.sign(gaps[i])
+            low, high = (middle, high) if same_side else (low, middle)
+        with np.errstate(all="ignore"):
+            if np.isclose(loss_with_eps(*case, 10**low, form), got, rtol=1e-6, atol=1e-9):
+                return float(10**low)
+    return None
+
+
+def _epsilon_hint(loss_with_eps, fix):
+    """A function (case, the student's loss) -> the sentence for a loss that some ε (any ε) explains, or None.
+    On large logits clipping and an ε in the log give the same loss: then both are named."""
+
+    def hint(case, got):
+        if not np.isfinite(got):
+            return None
+        found = {form: eps for form in _EPS_FORMS if (eps := _solve_eps(loss_with_eps, case, form, got)) is not None}
+        if not found:
+            return None
+        how = " or ".join(f"{_EPS_FORMS[form]} (ε = {eps:.2g})" for form, eps in found.items())
+        wrong = "which stays finite but is wrong for large |z| (it should grow like |z|)"
+        return f"{how}: that gives your loss, {wrong}. {fix}"
+
+    return hint
 
 
 def _categorical_whole_array(z, y):
@@ -186,12 +242,6 @@ def _bernoulli_mistakes():
             ref(z, y)[0],
             1 / (1 + np.exp(-z)) * (1 - 1 / (1 + np.exp(-z))) / len(z),
         ),
-        **{
-            f"the probabilities are clipped to [{eps:g}, 1 − {eps:g}] before the log: the loss stays finite but "
-            "is wrong for large |z| (it should grow like |z|). Use the stable form max(z, 0) − y z + "
-            "log(1 + exp(−|z|)), which needs no clipping.": _clipped_bernoulli(eps)
-            for eps in (1e-7, 1e-12, 1e-15)
-        },
     }
 
 
@@ -244,7 +294,12 @@ EXERCISES = [
         target="bernoulli_nll",
         cases=_bernoulli_cases,
         fresh=_fresh_bernoulli,
-        judge=_loss_judge(losses.bernoulli_nll, _bernoulli_mistakes(), unstable=lambda loss, grad: _UNSTABLE_BERNOULLI),
+        judge=_loss_judge(
+            losses.bernoulli_nll,
+            _bernoulli_mistakes(),
+            unstable=lambda loss, grad: _UNSTABLE_BERNOULLI,
+            epsilon=_epsilon_hint(_bernoulli_with_eps, _EPS_FIX["2.2"]),
+        ),
         passed=_PASSED,
         fallback="course_utils.losses.bernoulli_nll",
     ),
@@ -253,7 +308,12 @@ EXERCISES = [
         target="categorical_nll",
         cases=_categorical_cases,
         fresh=_fresh_categorical,
-        judge=_loss_judge(losses.categorical_nll, _categorical_mistakes(), unstable=_softmax_hint),
+        judge=_loss_judge(
+            losses.categorical_nll,
+            _categorical_mistakes(),
+            unstable=_softmax_hint,
+            epsilon=_epsilon_hint(_categorical_with_eps, _EPS_FIX["2.3"]),
+        ),
         passed=_PASSED,
         fallback="course_utils.losses.categorical_nll",
         references=("course_utils.losses.log_softmax",),

@@ -87,6 +87,19 @@ def _all_at_once(f, x, eps):
     return np.full(np.shape(x), (f(x + eps) - f(x - eps)) / (2 * eps))
 
 
+def _fixed_step(f, x, eps, got) -> dict:
+    """{the fixed-step mistake: its result}, for the power of ten closest to what ``got`` is the result of:
+    several steps can agree to the tolerance (central differences are O(step²)), so the closest one is named."""
+    steps = [10.0**-k for k in range(1, 10) if not np.isclose(10.0**-k, eps, rtol=1e-9, atol=0)]
+    results = {step: _simulate(f, x, eps, step=step) for step in steps}
+    with np.errstate(invalid="ignore"):
+        step = min(steps, key=lambda s: float(np.nan_to_num(np.max(np.abs(results[s] - got)), nan=np.inf)))
+    return {
+        f"the step eps given as the third argument is not used (the result matches a fixed step of {step:g}, "
+        f"the case's eps is {eps:g}); step by eps.": results[step]
+    }
+
+
 def _judge(case, got):
     name, x, eps = case
     f = TEST_FUNCTIONS[name]
@@ -128,10 +141,7 @@ def _judge(case, got):
             ),
             "a whole row moves at once: `for i in range(len(x))` visits the rows of a matrix, not its entries. "
             "Visit every index, e.g. `for index in np.ndindex(x.shape)`.": _by_rows(f, x, eps) if x.ndim > 1 else None,
-            "the step eps given as the third argument is not used (the result matches a fixed step of 1e-6); "
-            "step by eps.": _simulate(f, x, eps, step=1e-6),
-            "the step eps given as the third argument is not used (the result matches a fixed step of 1e-5); "
-            "step by eps.": _simulate(f, x, eps, step=1e-5),
+            **_fixed_step(f, x, eps, array),
         },
         rtol=1e-6,
         atol=1e-9,

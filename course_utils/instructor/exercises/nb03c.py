@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from course_utils.checking import Exercise, as_array, compare, describe
+from course_utils.checking import Exercise, Tensor, as_array, compare, describe
 from course_utils.instructor.exercises.nb03 import _cases, _fresh, reference_backward
 
 __all__ = ["EXERCISES", "autograd_backward"]
@@ -71,8 +71,26 @@ def _judge(case, got):
             return array
         message = compare(array, expected[i], case, what=name, mistakes=mistakes[name], rtol=1e-9, atol=1e-10)
         if message:
-            return message
+            return _single_precision(got[i], array, expected[i], name, message)
     return None
+
+
+def _single_precision(value, array, expected, name, message):
+    """float32 is torch's default: a float32 answer is judged at float32's precision, and one that misses
+    even that says its dtype (the values printed to 6 digits can look equal)."""
+    raw = value.array if isinstance(value, Tensor) else value
+    dtype = getattr(raw, "dtype", None)
+    if dtype is None or dtype.kind != "f" or dtype.itemsize >= 8:
+        return message
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    tolerance = 64 * np.finfo(np.float32).eps  # float32's rounding, a few ulps per sum; float16 is not enough
+    accepted = dtype == np.float32 and array.shape == expected.shape
+    if accepted and np.allclose(array, expected, rtol=tolerance, atol=tolerance * scale):
+        return None
+    return (
+        f"{message} Your {name} has dtype {dtype} (about {np.finfo(dtype).precision} digits); the inputs are "
+        "float64: torch.tensor of a float64 array keeps float64, while .float() or dtype=torch.float32 rounds."
+    )
 
 
 EXERCISES = [

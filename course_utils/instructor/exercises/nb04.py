@@ -97,7 +97,9 @@ def _arrays(params, what):
     if not isinstance(params, dict) or set(params) != set(_NAMES):
         return f"return a dict with keys W, b, V, c (as the course's MLP); got {describe(params)}{what}."
     arrays = {k: as_array(v, f"params[{k!r}]") for k, v in params.items()}
-    return next((a for a in arrays.values() if isinstance(a, str)), arrays)
+    bad = next((k for k, a in arrays.items() if not isinstance(a, str) and not np.isfinite(a).all()), None)
+    bad = f"params[{bad!r}] holds nan or inf{what}: every weight must be a finite number." if bad else None
+    return next((a for a in arrays.values() if isinstance(a, str)), bad or arrays)
 
 
 def _scale_message(name, w, fan_in, fan_out, n_in):
@@ -258,12 +260,22 @@ def _judge_units(case, got):
     W, b, V = params["W"], params["b"], params["V"]
     if isinstance(got, (np.ndarray, list, tuple)) and np.ndim(got) > 0:
         return f"return the number of distinct hidden units (one int), not the units themselves; got {describe(got)}."
+    rows_only_exact, copies = _distinct(W, exact=True), len(W) - count_distinct_units(params)
+    exact_rows = (
+        "b and V are left out and the comparison is exact: np.unique(W, axis=0) counts the distinct rows of W with "
+        "==, but a unit is its row of W, its bias b_j and its column of V, and units that differ only by rounding "
+        "(1e-13) are one (compare with np.allclose(..., rtol=0, atol=1e-9))."
+    )
+    counted_copies = "you counted the copies (units equal to an earlier one), not the distinct units."
     return compare(
         got,
         count_distinct_units(params),
         f"W {W.shape}, b {b.shape}, V {V.shape}",
         what="the number of distinct hidden units",
         mistakes={
+            # where both give the same count, both are named: the count alone cannot tell them apart
+            **({f"either {exact_rows[:-1]}; or {counted_copies}": copies} if rows_only_exact == copies else {}),
+            exact_rows: rows_only_exact,
             "you compared the columns of W, which belong to the inputs; in the lecture's layout W is "
             "(hidden units, inputs) and row j holds the weights into hidden unit j.": lambda: _distinct(W.T),
             "only the incoming weights (rows of W) are compared; a unit also has its bias b_j and its outgoing "
@@ -276,9 +288,7 @@ def _judge_units(case, got):
             "with a tolerance, np.allclose(..., rtol=0, atol=1e-9).": lambda: _distinct(
                 np.column_stack([W, b, V.T]), exact=True
             ),
-            "you counted the copies (units equal to an earlier one), not the distinct units.": lambda: (
-                len(W) - count_distinct_units(params)
-            ),
+            counted_copies: copies,
         },
         rtol=0,
         atol=0,

@@ -21,10 +21,10 @@ def _fits(W, F, P, S) -> bool:
     return F <= W + 2 * P and (W - F + 2 * P) % S == 0
 
 
-def _size(W, F, P, S, *, pad=2, check=True, floor=True, stride=True, plus_one=True, exact_fit=True):
+def _size(W, F, P, S, *, pad=2, check=True, floor=True, stride=True, plus_one=True, exact_fit=True, fit=True):
     """W_out by the rule, or RAISES; the keywords give the typical mistakes (pad: how many P are counted;
-    exact_fit=False refuses a filter exactly as wide as the padded input)."""
-    too_wide = F > W + pad * P if exact_fit else F >= W + pad * P
+    exact_fit=False refuses a filter exactly as wide as the padded input; fit=False tests only divisibility)."""
+    too_wide = (F > W + pad * P if exact_fit else F >= W + pad * P) if fit else False
     if check and (too_wide or (W - F + pad * P) % S):
         return RAISES
     span = W - F + pad * P
@@ -34,6 +34,9 @@ def _size(W, F, P, S, *, pad=2, check=True, floor=True, stride=True, plus_one=Tr
 
 # A sentence for each typical mistake, and what that mistake returns (a number, or RAISES) for (W, F, P, S).
 _SIZE_MISTAKES = {
+    "only the divisibility is tested, not whether the filter fits: when F > W + 2P, (W − F + 2P) is negative, "
+    "and a negative number can still be divisible by S (Python's % gives 0), so W_out comes out 0 or negative. "
+    "Refuse F > W + 2P as well.": lambda *c: _size(*c, fit=False),
     "the settings that do not fit are not refused: floor division (as PyTorch does) drops the last rows "
     "silently. Check that the filter fits the padded input and that (W − F + 2P) is divisible by S; "
     "otherwise raise ValueError.": lambda *c: _size(*c, check=False),
@@ -113,7 +116,7 @@ def _judge_size(case, got):
                     f"(W − F + 2P) = {span} is divisible by S = {S}, so W_out = {expected}; your function raised "
                     f"ValueError: {outcome.message[:120]}." + _likely(settings, got, index)
                 )
-            if abs(float(array) - expected) > 1e-9:
+            if not abs(float(array) - expected) <= 1e-9:  # written so that nan is wrong too
                 return f"for {setting} you returned {float(array):g}, expected {expected}." + _likely(
                     settings, got, index
                 )

@@ -48,7 +48,7 @@ def low_precision(got, name):
 def conv_backward_reference(dout, x, w, b, stride=1, pad=0):
     """(dx, dw, db) of the convolution out = conv(x, w, b, stride, pad), given dout = ∂L/∂out.
 
-    dout (N, K, H_out, W_out), x (N, C, H, W), w (K, C, F, F), b (K,) → dx like x, dw like w, db like b.
+    dout (N, K, H_out, W_out), x (N, C, H, W), w (K, C, FH, FW), b (K,) → dx like x, dw like w, db like b.
     The course's layer (``course_utils.layers``) in the exercise's signature.
     """
     from course_utils.layers import conv2d_backward, conv2d_forward
@@ -70,7 +70,7 @@ def conv_backward_loops(
     """
     x, w, dout = (np.asarray(a, dtype=np.float64) for a in (x, w, dout))
     step = stride if step is None else step
-    f = w.shape[2]
+    fh, fw = w.shape[2:]  # rectangular filters too
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     w_dx = w[:, :, ::-1, ::-1] if flip else w
     dx_pad, dw = np.zeros_like(x_pad), np.zeros_like(w)
@@ -78,7 +78,7 @@ def conv_backward_loops(
         dw_n = np.zeros_like(w)
         for i in range(dout.shape[2]):
             for j in range(dout.shape[3]):
-                rows, cols = slice(i * step, i * step + f), slice(j * step, j * step + f)
+                rows, cols = slice(i * step, i * step + fh), slice(j * step, j * step + fw)
                 g = dout[n, :, i, j][:, None, None, None]  # (K, 1, 1, 1)
                 contribution = np.sum(g * w_dx, axis=0)
                 if dx_assign:

@@ -45,7 +45,8 @@ def pool_loops(x, size, stride, op="max", *, step=None, count=None, n_out=None, 
     """Pooling as loops; the keywords give the typical mistakes.
 
     step: the window of output (i, j) starts at (step·i, step·j) (the stride, unless a mistake ignores
-    it); count: what a mean divides by (size², unless a mistake divides by something else); n_out:
+    it); count: what a mean divides by (size², unless a mistake divides by something else; "window":
+    np.mean of the slice, which a window cut short at the edge makes smaller); n_out:
     (H_out, W_out), windows that hang over the edge being cut; mix_channels: every channel gets the
     pool of all channels' windows.
     """
@@ -59,7 +60,12 @@ def pool_loops(x, size, stride, op="max", *, step=None, count=None, n_out=None, 
         for j in range(n_out[1]):
             window = x[:, :, i * step : i * step + size, j * step : j * step + size]
             axes = (1, 2, 3) if mix_channels else (2, 3)
-            value = window.max(axis=axes) if op == "max" else window.sum(axis=axes) / count
+            if op == "max":
+                value = window.max(axis=axes)
+            else:  # count "window": the mean of what the slice holds (a window cut short at the edge too)
+                held = int(np.prod([window.shape[a] for a in axes])) if count == "window" else count
+                with np.errstate(invalid="ignore", divide="ignore"):  # a window wholly past the edge: nan
+                    value = window.sum(axis=axes) / held
             out[:, :, i, j] = value[:, None] if mix_channels else value
     return out
 
@@ -96,6 +102,10 @@ def _forward_mistakes(x, size, stride, op):
         ),
         "the windows start every F pixels, as if the stride were the window size: with stride S window (i, j) "
         "starts at (S·i, S·j), and there are (H − F)/S + 1 of them down.": lambda: pool_loops(x, size, size, op),
+        "the output has the right size, but window (i, j) starts at (F·i, F·j), the window size times i; it starts "
+        "at (S·i, S·j), the stride times i (the last windows then hang over the edge, cut short by the slice).": (
+            lambda: pool_loops(x, size, stride, op, step=size, count="window")
+        ),
         **mistakes,
     }
     if op == "mean":
@@ -150,7 +160,8 @@ def maxpool_backward_loops(dout, x, size, stride, mode="first"):
     """Max-pool backward with loops; ``mode`` picks the right rule or a typical mistake.
 
     first: the first maximum in row-major order gets dout, overlaps add up (the right answer);
-    assign: overlaps overwrite instead of adding; all_ties: every tied maximum gets dout;
+    assign: overlaps overwrite instead of adding; all_ties: every tied maximum gets dout; split: the
+    tied maxima share dout equally;
     last: the last tied maximum gets it; spread: dout/size² to every input, like mean pooling;
     copy: dout to every input of the window; local: the arg-max gets 1 (dout left out).
     """
@@ -165,8 +176,9 @@ def maxpool_backward_loops(dout, x, size, stride, mode="first"):
                     window, g = x[n, c, rows, cols], dout[n, c, i, j]
                     if mode in ("spread", "copy"):
                         dx[n, c, rows, cols] += g / size**2 if mode == "spread" else g
-                    elif mode == "all_ties":
-                        dx[n, c, rows, cols] += g * (window == window.max())
+                    elif mode in ("all_ties", "split"):
+                        tied = window == window.max()
+                        dx[n, c, rows, cols] += g * tied / (tied.sum() if mode == "split" else 1)
                     else:
                         flat = window.ravel()
                         k = flat.size - 1 - np.argmax(flat[::-1]) if mode == "last" else np.argmax(flat)
@@ -181,6 +193,8 @@ _MISTAKES = {
     "gradients; yours keeps only one (use += instead of =).",
     "all_ties": "every tied maximum gets the gradient; only one element was chosen in the forward pass: give it to "
     "the first maximum in row-major order (np.argmax does that), as PyTorch does.",
+    "split": "the gradient is split equally between the tied maxima; the forward pass passed on ONE element's "
+    "value, so one element gets all of dout: the first maximum in row-major order (np.argmax), as PyTorch does.",
     "last": "ties go to the last maximum; the rule is the first in row-major order (np.argmax on the flattened "
     "window), as PyTorch does.",
     "spread": "the gradient is spread over the window like mean pooling; max pooling sends all of it to the maximum.",

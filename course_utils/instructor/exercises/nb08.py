@@ -111,10 +111,14 @@ def _mistakes(size: int, kernel: int, pad: int) -> tuple[dict, dict]:
 
 
 def _shape_tuple(value) -> tuple | None:
+    """``value`` as a tuple of ints, or None when an entry is not a whole number (28.5, nan, inf, "28")."""
     try:
-        return tuple(int(v) for v in value)
+        numbers = [float(v) for v in value if not isinstance(v, str)]
     except (TypeError, ValueError):
         return None
+    if len(numbers) != len(value) or not all(n.is_integer() for n in numbers):
+        return None
+    return tuple(int(n) for n in numbers)
 
 
 def _sentence(why: str) -> str:

@@ -113,11 +113,41 @@ _WIRING = {
 }
 
 
+def _extra_tensors(names, shapes) -> list[int]:
+    """The positions of the tensors left over when LeNet's 10, in order, are found among ``shapes``; [] if they
+    are not all there (then something else is wrong)."""
+    extra, found = [], 0
+    for i, shape in enumerate(shapes):
+        if found < len(_EXPECTED) and shape == _EXPECTED[found][1]:
+            found += 1
+        else:
+            extra.append(i)
+    return extra if found == len(_EXPECTED) else []
+
+
+def _extra_message(names, shapes, extra) -> str:
+    listed = ", ".join(f"{names[i]!r} {shapes[i]}" for i in extra)
+    norm = any("norm" in names[i].lower() or "bn" in names[i].lower() for i in extra)
+    why = (
+        "batch normalization is not in the modern LeNet's table (its weight and bias are parameters too): "
+        "remove the BatchNorm layer."
+        if norm
+        else "they belong to no layer of the table: remove the extra layer."
+    )
+    return (
+        f"your module has {len(shapes)} parameter tensors, LeNet has 10 (conv1, conv2, fc1, fc2, fc3, a weight and "
+        f"a bias each; pooling and ReLU have none). LeNet's 10 are all there; the extra ones are {listed}: {why}"
+    )
+
+
 def _judge_shapes(names, params) -> str | None:
     shapes = [tuple(p.shape) for p in params]
     weights = [shape for _, shape in _EXPECTED if len(shape) > 1]
     if len(shapes) == 5 and shapes == weights:
         return "the biases are missing (bias=False?): every conv and linear layer of LeNet has one bias per output."
+    extra = _extra_tensors(names, shapes)
+    if extra:
+        return _extra_message(names, shapes, extra)
     for i, (name, shape) in enumerate(_EXPECTED):
         if i >= len(shapes):
             return (
@@ -132,7 +162,9 @@ def _judge_shapes(names, params) -> str | None:
             return f"{where} {why}"
         if len(got) == 4 and len(shape) == 4 and got[2:] != shape[2:]:
             return f"{where} LeNet's filters are 5×5."
-        return f"{where} Register the layers in the table's order: conv1, conv2, fc1, fc2, fc3."
+        if sorted(shapes) == sorted(shape for _, shape in _EXPECTED):
+            return f"{where} Register the layers in the table's order: conv1, conv2, fc1, fc2, fc3."
+        return f"{where} Compare that layer's arguments with the table (channels and kernel size, or features)."
     if len(shapes) > len(_EXPECTED):
         return f"your module has {len(shapes)} parameter tensors, LeNet has 10 (pooling and ReLU have none)."
     return None

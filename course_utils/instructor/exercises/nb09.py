@@ -48,6 +48,53 @@ def _call(loss, case):
     return loss(torch.tensor(outputs, requires_grad=True), torch.tensor(targets))
 
 
+def _call_graph(loss, case):
+    """Kernel side, for 9.2 and 9.3: the loss, and the names of the autograd nodes it was computed by (which say
+    whether a built-in loss did the work, and how an overflow came about)."""
+    value = _call(loss, case)
+    nodes, seen, todo = set(), set(), [getattr(value, "grad_fn", None)]
+    while todo and len(seen) < 10_000:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.add(type(node).__name__)
+        todo.extend(next_node for next_node, _ in getattr(node, "next_functions", ()))
+    return {"loss": value, "graph": sorted(nodes)}
+
+
+# autograd node -> the built-in loss behind it, which the statements of 9.2 and 9.3 rule out
+_BUILT_INS = {
+    "BinaryCrossEntropyWithLogitsBackward0": "F.binary_cross_entropy_with_logits (or nn.BCEWithLogitsLoss)",
+    "BinaryCrossEntropyBackward0": "F.binary_cross_entropy (or nn.BCELoss)",
+    "NllLossBackward0": "F.cross_entropy or F.nll_loss (or nn.CrossEntropyLoss)",
+}
+
+
+def _unwrap(got):
+    """(the loss, the autograd node names) from what _call_graph returned."""
+    if isinstance(got, dict) and "loss" in got:
+        return got["loss"], [str(name) for name in got.get("graph") or []]
+    return got, []
+
+
+def _built_in(graph, head: str, write: str) -> str | None:
+    """The message for a loss made by a built-in, or by no operation at all (a new leaf tensor), else None."""
+    if not graph:
+        return (
+            f"the {head} loss has the right value but was computed by no torch operation: it is a new tensor "
+            "(torch.tensor(..., requires_grad=True)?), not connected to the outputs, so .backward() gives them no "
+            f"gradient. Compute it from the outputs ({write})."
+        )
+    used = [_BUILT_INS[name] for name in graph if name in _BUILT_INS]
+    if not used:
+        return None
+    return (
+        f"the {head} loss is right, but it is computed by {used[0]}, a built-in loss; the exercise asks you to write "
+        f"it with torch's elementwise operations ({write}). The cell after the checkers compares yours with it."
+    )
+
+
 def _check_tensor(got, head: str) -> str | None:
     """The message when ``got`` is not a torch scalar carrying a gradient."""
     if got is None:
@@ -105,6 +152,7 @@ def _judge_gaussian(case, got):
 
 def _judge_bernoulli(case, got):
     z, y = (np.asarray(a, dtype=np.float64) for a in case)
+    got, graph = _unwrap(got)
     message = _check_tensor(got, "Bernoulli")
     if message:
         return message
@@ -114,11 +162,7 @@ def _judge_bernoulli(case, got):
         clamped = -(y * np.maximum(np.log(sigma), -100) + (1 - y) * np.maximum(np.log1p(-sigma), -100))
     got_value = float(got.array)
     if not np.isfinite(got_value):
-        return (
-            f"for logits up to |z| = {np.abs(z).max():.0f} the Bernoulli loss is {got_value}: log(σ(z)) or "
-            "log(1 − σ(z)) of a probability that rounded to 0 gives −inf. Use the stable form log(1 + e^z) − y·z, with "
-            "F.softplus(z) (or torch.logaddexp) for log(1 + e^z)."
-        )
+        return _not_finite_bernoulli(got_value, float(np.abs(z).max()), graph)
     message = compare(
         got, per.mean(), f"{len(z)} logits (largest |z| {np.abs(z).max():.0f})", what="the Bernoulli loss",
         rtol=1e-5, atol=1e-6,
@@ -141,7 +185,23 @@ def _judge_bernoulli(case, got):
     )  # fmt: skip
     if message and "Likely mistake" not in message:
         message += _capped(got_value, per, z, "log σ(z) or log(1 − σ(z))", "log(1 + e^z) − y·z (F.softplus)")
-    return message
+    return message or _built_in(graph, "Bernoulli", "F.softplus(z) − y * z, then .mean()")
+
+
+def _not_finite_bernoulli(got_value: float, largest: float, graph: list[str]) -> str:
+    """Which overflow made the loss inf or nan, told apart by the operations that computed it."""
+    stable = "Use the stable form log(1 + e^z) − y·z, with F.softplus(z) (or torch.logaddexp) for log(1 + e^z)."
+    if "ExpBackward0" in graph and "SigmoidBackward0" not in graph:
+        return (
+            f"for logits up to |z| = {largest:.0f} the Bernoulli loss is {got_value}: e^z overflows (float32 holds "
+            "numbers up to about 3.4e38, so e^z is inf once z > 88.7), and log(1 + e^z) of inf is inf. Nothing "
+            f"rounded to 0 here: the exp overflowed. {stable} It computes log(1 + e^z) as max(z, 0) + "
+            "log(1 + e^(−|z|)), whose exp never overflows."
+        )
+    return (
+        f"for logits up to |z| = {largest:.0f} the Bernoulli loss is {got_value}: log(σ(z)) or log(1 − σ(z)) of a "
+        f"probability that rounded to 0 gives −inf. {stable}"
+    )
 
 
 def _capped(got_value: float, per: np.ndarray, z: np.ndarray, what: str, stable: str) -> str:
@@ -163,6 +223,7 @@ def _capped(got_value: float, per: np.ndarray, z: np.ndarray, what: str, stable:
 
 def _judge_categorical(case, got):
     z, k = np.asarray(case[0], dtype=np.float64), np.asarray(case[1])
+    got, graph = _unwrap(got)
     message = _check_tensor(got, "Categorical")
     if message:
         return message
@@ -196,7 +257,7 @@ def _judge_categorical(case, got):
     )  # fmt: skip
     if message and "Likely mistake" not in message:
         message += _capped(got_value, per, z, "the log of the softmax", "logsumexp(z) − z_k (torch.logsumexp)")
-    return message
+    return message or _built_in(graph, "Categorical", "torch.logsumexp and indexing, then .mean()")
 
 
 # --- cases --------------------------------------------------------------------------------------------
@@ -246,7 +307,7 @@ EXERCISES = [
         cases=lambda: _binary_cases(np.random.default_rng(92), (4, 64), 150.0),
         fresh=lambda rng: _binary_cases(rng, (9, 31), float(rng.uniform(120, 200))),
         judge=_judge_bernoulli,
-        call=_call,
+        call=_call_graph,
         passed=f"Exercise {{number}}: the Bernoulli loss is right {_EXPLAIN}.",
         references=("course_utils.losses.bernoulli_nll",),
         fallback="course_utils.instructor.exercises.nb09.bernoulli_loss",
@@ -257,7 +318,7 @@ EXERCISES = [
         cases=lambda: _categorical_cases(np.random.default_rng(93), (4, 64), (10, 10), 150.0),
         fresh=lambda rng: _categorical_cases(rng, (5, 40), (3, 10), float(rng.uniform(120, 200))),
         judge=_judge_categorical,
-        call=_call,
+        call=_call_graph,
         passed=f"Exercise {{number}}: the Categorical loss is right {_EXPLAIN}.",
         references=("course_utils.losses.categorical_nll", "course_utils.losses.log_softmax"),
         fallback="course_utils.instructor.exercises.nb09.categorical_loss",

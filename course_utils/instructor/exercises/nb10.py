@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.checking import Exercise, compare, describe
+from course_utils.checking import Exercise, Raised, compare, describe
 
 __all__ = ["EXERCISES", "conv_cost", "network_cost", "LENET_LAYERS", "ALEXNET_2012_LAYERS"]
 
@@ -62,8 +62,37 @@ _CONV_MISTAKES = {
 }
 
 
+_ROUND_DOWN = (
+    "Notebooks 06 and 07 refused a layer that does not fit a whole number of steps; here we count the layers that "
+    "real networks use, and PyTorch builds them: it drops the incomplete last step, so W_out = ⌊(W − F + 2P)/S⌋ + 1 "
+    "(use //, and do not raise)."
+)
+
+
+def _call_refusing(answer, case):
+    """Kernel side: the answer on the case; a ValueError comes back as Raised, for the judge to explain why these
+    exercises round down where 06-07 refused (any other error is the student's and keeps its traceback)."""
+    try:
+        return answer(*case)
+    except ValueError as err:
+        return Raised("ValueError", str(err)[:300])
+
+
+def _raised_conv(case, raised: Raised) -> str:
+    C, W, K, F, S, P = case
+    steps = (W - F + 2 * P) / S
+    why = (
+        f"(W − F + 2P)/S = ({W} − {F} + 2·{P})/{S} = {steps:g} is not a whole number. {_ROUND_DOWN}"
+        if W - F + 2 * P >= 0 and (W - F + 2 * P) % S
+        else "this layer fits: return its (output size, parameters, multiply-adds)."
+    )
+    return f"for inputs {case} your function raised ValueError: {raised.message[:120]}. {why}"
+
+
 def _judge_conv(case, got):
     C, W, K, F, S, P = case
+    if isinstance(got, Raised):
+        return _raised_conv(case, got)
     mistakes = {s: (lambda kw=kw: _conv_cost(*case, **kw)) for s, kw in _CONV_MISTAKES.items()}
     for how, verb in (
         ("none", "is not rounded"),
@@ -193,9 +222,31 @@ def _running_totals(rows):
     return out
 
 
+def _uneven_layer(C, W, layers) -> str | None:
+    """The first conv or pool layer of ``layers`` whose steps do not divide evenly, described; or None."""
+    width = W
+    for index, layer in enumerate(layers, start=1):
+        kind, *args = layer
+        if kind == "dense":
+            return None
+        F, S, P = (args[1], args[2], args[3]) if kind == "conv" else (args[0], args[1], 0)
+        span = width - F + 2 * P
+        if span % S:
+            return (
+                f"layer {index}, {layer} on a {width}×{width} input: ({width} − {F}{f' + 2·{P}' if P else ''})/{S} = "
+                f"{span / S:g} steps, so W_out = ⌊{span / S:g}⌋ + 1 = {span // S + 1}"
+            )
+        width = span // S + 1
+    return None
+
+
 def _judge_network(case, got):
     C, W, layers = case
     expected = _network_cost(C, W, layers)
+    if isinstance(got, Raised):
+        uneven = _uneven_layer(C, W, layers)
+        why = f"{uneven}. {_ROUND_DOWN}" if uneven else "every layer of this network fits: return its rows."
+        return f"for a {C}×{W}×{W} input your function raised ValueError: {got.message[:120]}. {why}"
     if got is None:
         return "your function returned None. Did you forget the `return` statement?"
     rows = _as_rows(got)
@@ -251,6 +302,7 @@ EXERCISES = [
         ],
         fresh=_fresh_conv,
         judge=_judge_conv,
+        call=_call_refusing,
         references=("course_utils.layers.conv_layer_cost", "course_utils.models.summarize"),
         fallback="course_utils.instructor.exercises.nb10.conv_cost",
     ),
@@ -264,6 +316,7 @@ EXERCISES = [
         ],
         fresh=_fresh_network,
         judge=_judge_network,
+        call=_call_refusing,
         passed="Exercise 10.2: all {n} tables are right (LeNet, the 2012 AlexNet, small networks).",
         references=("course_utils.models.summarize",),
         fallback="course_utils.instructor.exercises.nb10.network_cost",

@@ -75,7 +75,8 @@ def main() -> int:
     numbers, count, warmup = (["05"], 1, 0) if args.fast else (args.notebooks, args.pairs, 1)
     stems = [p.stem for n in numbers for p in sorted(SOURCE.glob(f"{n}_*.ipynb"))]
     os.environ["COURSE_FAST"] = "1"
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    machine = platform.processor() or platform.machine()
+    print(f"machine: {machine}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     every = []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         for stem in stems:

@@ -8,6 +8,7 @@ course run NOTEBOOK... [--fast]   execute notebooks in place in fresh kernels (c
 course release SOURCE_DIR TARGET_DIR [--force]   write student copies of the instructor notebooks
 course workspace RELEASE_DIR WORK_DIR   copy the student notebooks a learner's folder lacks (never overwrites)
 course grade SUBMISSION... --source DIR --out report.csv [--jobs N]   grade submitted notebooks (sandboxed)
+course similarity SUBMISSION... --source DIR --out DIR   answers that look copied (copydetect), per exercise
 """
 
 from __future__ import annotations
@@ -55,7 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--no-sandbox", action="store_true", help="run students' code without a sandbox (recorded in the report)"
     )
+    similar = commands.add_parser("similarity", help="flag answers that look copied, exercise by exercise")
+    similar.add_argument("submissions", nargs="+", type=Path, help="submitted notebooks or folders of them")
+    similar.add_argument("--source", type=Path, required=True, help="folder of instructor notebooks")
+    similar.add_argument("--out", type=Path, required=True, help="folder for pairs.csv, short.csv, report.html")
+    similar.add_argument("--starter", type=Path, help="released student notebooks (default: student/ beside --source)")
+    similar.add_argument("--course", type=Path, help="the course's code (default: the course_utils package)")
+    similar.add_argument("--threshold", type=float, default=0.6, help="flagged overlap fraction (default 0.6)")
+    similar.add_argument("--min-tokens", type=int, default=60, help="shorter answers are not judged (default 60)")
     return parser
+
+
+def _similarity(args: argparse.Namespace) -> int:
+    from course_utils.instructor.grade.similarity_report import run
+
+    return run(args.submissions, args.source, args.out, args.starter, args.course, args.threshold, args.min_tokens)
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -169,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         return _release(args)
     if args.command == "grade":
         return _grade(args)
+    if args.command == "similarity":
+        return _similarity(args)
     if args.command == "workspace":
         return _workspace(args)
     return _data(args)

@@ -19,7 +19,7 @@ from course_utils.checking import Raised
 from course_utils.checking.registry import get as get_definition
 from course_utils.checking.runner import judge_case, run_case
 from course_utils.instructor.cli import main
-from course_utils.instructor.grade.similarity import Settings, collect_answers, course_code, find_similar
+from course_utils.instructor.grade.similarity import Answer, Settings, collect_answers, course_code, find_similar
 from course_utils.instructor.notebooks import read_notebook, write_notebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,3 +129,20 @@ def test_the_command_writes_the_csv_and_copydetects_report(class_folder, tmp_pat
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "copydetect" in report.lower() and "highlight-red" in report
     assert "<img src=x" not in report  # a file name is not markup in the instructor's browser
+
+
+def test_a_passage_most_of_the_class_writes_is_common_not_copied_but_the_solution_still_counts():
+    # 12 students hand in the 7.3 loops of the instructor's solution, each with a line of their own: more
+    # than the common limit (10) hold those fingerprints, so no two of them are flagged against each other
+    # for it, while each is flagged against the solution it matches.
+    solution = read_notebook(REPO / "notebooks" / "07_pooling.ipynb")
+    (cell,) = [c for c in solution.cells if c.get("id") == "ex7-3"]
+    lines = cell.source.splitlines()
+    answers = []
+    for index in range(12):
+        own = f"    note_{index} = np.arange({index}) * {index} + np.ones(({index}, {index + 1})).sum()"
+        answers.append(Answer(f"s{index:02d}", "07_pooling", "7.3", "\n".join([lines[0], own, *lines[1:]])))
+    findings = find_similar(answers, REPO / "notebooks", REPO / "student", {})
+    assert [p for p in findings.pairs if p.kind == "student"] == []
+    assert sorted(_student(p.first) for p in findings.pairs if p.kind == "solution") == [a.student for a in answers]
+    assert Settings().common_limit(12) == 10 and Settings().common_limit(300) == 30

@@ -19,7 +19,9 @@ filtered tokens left once the starter code is removed is listed as too short to 
 
 from __future__ import annotations
 
+import copy
 import io
+import math
 import os
 import stat
 from collections.abc import Iterable
@@ -29,6 +31,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
+from copydetect.utils import get_token_coverage
 
 from course_utils.instructor.grade.submissions import Source, load_sources, match_source, student_name
 from course_utils.instructor.notebooks import NB_VERSION, read_notebook
@@ -42,12 +45,20 @@ _MAX_NOTEBOOK_BYTES = 16 * 2**20
 class Settings:
     """noise: k-gram length in filtered tokens (shorter matches are noise); guarantee: matches this long
     are always found (winnowing window = guarantee - noise + 1); threshold: flagged overlap fraction;
-    min_tokens: filtered tokens an answer needs, beyond its starter code, to be judged."""
+    min_tokens: filtered tokens an answer needs, beyond its starter code, to be judged; a fingerprint held
+    by more than max(common_floor, common_share × answers) answers of an exercise does not count between
+    students (see ``_compare_exercise``)."""
 
     noise: int = 20
     guarantee: int = 24
     threshold: float = 0.6
     min_tokens: int = 60
+    common_share: float = 0.1
+    common_floor: int = 10
+
+    def common_limit(self, answers: int) -> int:
+        """Most answers a fingerprint may be held by and still count between students (MOSS's -m)."""
+        return max(self.common_floor, math.ceil(self.common_share * answers))
 
     def __post_init__(self):
         if not (isinstance(self.noise, int) and isinstance(self.guarantee, int) and 1 <= self.noise <= self.guarantee):
@@ -178,12 +189,11 @@ def _bounds(prints: list[CodeFingerprint], hashes: set, noise: int) -> np.ndarra
 
     Each fingerprint position of i whose hash j also holds covers at most ``noise`` tokens of i.
     """
-    column = {h: c for c, h in enumerate(hashes)}
+    column = {h: c for c, h in enumerate(sorted(hashes))}
     weights = np.zeros((len(prints), len(column)), dtype=np.float32)
     for row, fp in enumerate(prints):
-        for h, positions in fp.hash_idx.items():
-            if h in column:
-                weights[row, column[h]] = len(positions)
+        for h in fp.hashes & hashes:
+            weights[row, column[h]] = len(fp.hash_idx[h])
     shared = weights @ (weights > 0).T.astype(np.float32)
     coverage = np.array([max(fp.token_coverage, 1) for fp in prints], dtype=np.float32)
     return np.minimum(shared * noise, coverage[:, None]) / coverage[:, None]
@@ -221,37 +231,50 @@ def find_similar(
     return findings
 
 
+def _without(fp: CodeFingerprint, drop: set) -> CodeFingerprint:
+    """``fp`` with the fingerprints in ``drop`` taken out, as copydetect takes out boilerplate."""
+    if not fp.hashes & drop:
+        return fp
+    kept = copy.copy(fp)
+    kept.hashes = fp.hashes - drop
+    kept.hash_idx = {h: positions for h, positions in fp.hash_idx.items() if h not in drop}
+    kept.token_coverage = get_token_coverage(kept.hash_idx, fp.k, len(fp.filtered_code))
+    return kept
+
+
 def _compare_exercise(number: str, judged: list, references: list, settings: Settings, findings: Findings) -> None:
-    """Compare the answers of one exercise with each other and with the references, where the index allows."""
-    if not judged:
-        return
-    in_answers = set().union(*(fp.hashes for fp in judged))
-    prints = judged + [fp for fp, _ in references]
-    counts: dict = {}
-    for fp in prints:
-        for h in fp.hashes & in_answers:
-            counts[h] = counts.get(h, 0) + 1
-    bound = _bounds(prints, {h for h, n in counts.items() if n > 1}, settings.noise)
+    """Compare the answers of one exercise with each other and with the references, where the index allows.
+
+    Between students, a fingerprint held by more answers than ``settings.common_limit(n)`` is the class's
+    common way to write that passage (MOSS's -m), not evidence that two of them copied: it is left out.
+    Against the solution and the course code every fingerprint counts.
+    """
     n = len(judged)
+    if not n:
+        return
+    held: dict = {}
+    for fp in judged:
+        for h in fp.hashes:
+            held[h] = held.get(h, 0) + 1
+    common = {h for h, count in held.items() if count > settings.common_limit(n)}
+    own = [_without(fp, common) for fp in judged]
+    between = _bounds(own, {h for h, count in held.items() if 1 < count <= settings.common_limit(n)}, settings.noise)
+    prints = judged + [fp for fp, _ in references]
+    in_references = set().union(*(fp.hashes for fp, _ in references)) if references else set()
+    against = _bounds(prints, set(held) & in_references, settings.noise)
+    kinds = [kind for _, kind in references]
     findings.possible += n * (n - 1) // 2 + n * len(references)
-    for i in range(n):
-        for j in range(i + 1, len(prints)):
-            kind = "student" if j < n else references[j - n][1]
-            reach = bound[i, j] if kind == "course" else max(bound[i, j], bound[j, i])
-            if reach < settings.threshold:
-                continue
-            findings.compared += 1
-            overlap, (first, second), slices = compare_files(prints[i], prints[j])
-            if max(first, second if kind != "course" else 0) >= settings.threshold:
-                findings.pairs.append(
-                    Pair(
-                        number,
-                        prints[i].filename,
-                        prints[j].filename,
-                        kind,
-                        round(float(first), 3),
-                        round(float(second), 3),
-                        int(overlap),
-                        slices,
-                    )
-                )
+    reach = np.maximum(between, between.T)
+    candidates = [(i, j, "student") for i, j in np.argwhere(np.triu(reach >= settings.threshold, 1))]
+    solution_side = np.array([kind == "solution" for kind in kinds])
+    ref_reach = np.where(solution_side[None, :], np.maximum(against[:n, n:], against[n:, :n].T), against[:n, n:])
+    candidates += [(i, n + r, kinds[r]) for i, r in np.argwhere(ref_reach >= settings.threshold)]
+    for i, j, kind in candidates:
+        first_fp, second_fp = (own[i], own[j]) if kind == "student" else (prints[i], prints[j])
+        findings.compared += 1
+        overlap, (first, second), slices = compare_files(first_fp, second_fp)
+        if max(first, second if kind != "course" else 0) >= settings.threshold:
+            similarities = round(float(first), 3), round(float(second), 3)
+            findings.pairs.append(
+                Pair(number, first_fp.filename, second_fp.filename, kind, *similarities, int(overlap), slices)
+            )

@@ -6,13 +6,17 @@ is not JSON, one matching no notebook, one renamed, one named by the file, one s
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
+import shlex
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
-from course_utils.instructor.cli import main
+from course_utils.instructor.cli import build_parser, main
 from course_utils.instructor.grade.sandbox import sandbox_problem
 from course_utils.instructor.grade.shards import ShardError, assign, parse_shard, select
 
@@ -115,3 +119,40 @@ def test_a_shard_needs_a_seed(capsys):
     assert main(["grade", path, "--source", str(SOURCE), "--out", "x.csv", "--shard", "0/2"]) == 2
     assert "--shard needs --seed" in capsys.readouterr().err
     assert select([path], SOURCE, 0, 1)[1] == {"alice": 0}
+
+
+def _blocks(language: str) -> list[str]:
+    text = (REPO / "docs" / "instructors.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
+
+
+def _parses(command: str, **env: str) -> argparse.Namespace:
+    for name, value in env.items():
+        command = command.replace(f'"${name}"', value).replace(f"${name}", value)
+    words = shlex.split(command.replace("\\\n", " "))
+    return build_parser().parse_args(words[words.index(".venv/bin/course") + 1 :])
+
+
+def test_the_kubernetes_indexed_job_in_the_docs_grades_one_shard_per_index():
+    (manifest,) = _blocks("yaml")
+    job = yaml.safe_load(manifest)
+    spec = job["spec"]
+    assert job["kind"] == "Job" and spec["completionMode"] == "Indexed" and spec["completions"] == 8
+    script = spec["template"]["spec"]["containers"][0]["args"][0]
+    command = script.split("&&")[-1].replace("/class/submissions/*/*.ipynb", "a.ipynb")
+    args = _parses(command, JOB_COMPLETION_INDEX="3")
+    assert (
+        args.command == "grade" and args.shard == "3/8" and args.seed and str(args.out) == "/class/shards/3/report.csv"
+    )
+
+
+def test_the_slurm_array_in_the_docs_grades_one_shard_per_task_and_merges_after():
+    script, submit = [block for block in _blocks("bash") if "sbatch" in block.lower() or "SBATCH" in block]
+    assert "#SBATCH --array=0-7" in script
+    command = script.split("\n.venv", 1)[1].replace("submissions/*/*.ipynb", "a.ipynb")
+    args = _parses(".venv" + command, SLURM_ARRAY_TASK_COUNT="8", SLURM_ARRAY_TASK_ID="5", K="5", N="8",
+                   SLURM_CPUS_PER_TASK="2")  # fmt: skip
+    assert args.shard == "5/8" and args.seed and args.jobs == 2 and str(args.out) == "shards/5/report.csv"
+    merge = shlex.split(submit.split("--wrap ", 1)[1])[0]
+    merged = build_parser().parse_args(shlex.split(merge)[1:])
+    assert merged.command == "merge" and str(merged.out) == "report.csv"

@@ -20,6 +20,7 @@ from course_utils.checking.registry import get as get_definition
 from course_utils.checking.runner import judge_case, run_case
 from course_utils.instructor.cli import main
 from course_utils.instructor.grade.similarity import Answer, Settings, collect_answers, course_code, find_similar
+from course_utils.instructor.grade.submissions import load_sources
 from course_utils.instructor.notebooks import read_notebook, write_notebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -146,3 +147,17 @@ def test_a_passage_most_of_the_class_writes_is_common_not_copied_but_the_solutio
     assert [p for p in findings.pairs if p.kind == "student"] == []
     assert sorted(_student(p.first) for p in findings.pairs if p.kind == "solution") == [a.student for a in answers]
     assert Settings().common_limit(12) == 10 and Settings().common_limit(300) == 30
+
+
+def test_the_docs_state_the_settings_the_code_uses():
+    docs = " ".join((REPO / "docs" / "instructors.md").read_text(encoding="utf-8").split())
+    settings = Settings()
+    assert f"k = {settings.noise} tokens" in docs and f"every match of {settings.guarantee} or more" in docs
+    assert f"`--threshold` (default {settings.threshold:g})" in docs
+    assert f"`--min-tokens` (default {settings.min_tokens})" in docs
+    assert (
+        settings.common_share == 0.1
+        and f"a tenth of the answers to an exercise (at least {settings.common_floor})" in docs
+    )
+    exercises = sum(len(s.exercises) for s in load_sources(str(REPO / "notebooks")).values())
+    assert f"{exercises} × {300 * 299 // 2:,} pairs" in docs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shlex
 import shutil
@@ -112,6 +113,18 @@ def test_merge_refuses_shards_that_do_not_fit(tmp_path, capsys):
         "ann,90_fixture,0.1,passed,1,1,ok",
         "ben,90_fixture,0.1,passed,1,1,ok",
     ]
+
+
+def test_naming_the_students_opens_no_fifo_and_follows_no_link(tmp_path):
+    fifo = tmp_path / "mallory" / "90_fixture.ipynb"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)  # opened for reading, it would block every shard
+    link = tmp_path / "trudy" / "90_fixture.ipynb"
+    link.parent.mkdir()
+    link.symlink_to(FIXTURES / "submissions" / "alice" / "90_fixture.ipynb")
+    alice = FIXTURES / "submissions" / "alice" / "90_fixture.ipynb"
+    mine, shard = select([fifo, link, alice], SOURCE, 0, 1)
+    assert mine == [fifo, link, alice] and shard == {"mallory": 0, "trudy": 0, "alice": 0}
 
 
 def test_a_shard_needs_a_seed(capsys):

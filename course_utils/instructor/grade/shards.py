@@ -17,8 +17,11 @@ Not a notebook topic; docs/instructors.md shows a Kubernetes indexed Job and a S
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -32,6 +35,7 @@ from course_utils.instructor.notebooks import NB_VERSION
 __all__ = [
     "ShardError",
     "parse_shard",
+    "read_submission",
     "student_of",
     "assign",
     "select",
@@ -42,6 +46,7 @@ __all__ = [
 ]
 
 _FORMAT = "course-grade-shard/1"
+_MAX_NOTEBOOK_BYTES = 16 * 2**20
 
 
 class ShardError(ValueError):
@@ -64,12 +69,33 @@ def student_of(path: str | Path, source_dir: str | Path) -> str:
     path = Path(path)
     sources = load_sources(str(Path(source_dir).resolve()))
     try:
-        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=NB_VERSION)
+        nb = read_submission(path)  # a regular file of bounded size only: a FIFO must not hang every shard
         source = match_source(nb, sources, path.stem)
     except Exception:  # unreadable: the grader names it from its file name, as here
         named = [stem for stem in sources if stem in path.stem]
         return student_name(path, named[0] if len(named) == 1 else "")
     return student_name(path, source.stem if source else "")
+
+
+def read_submission(path: Path) -> nbformat.NotebookNode:
+    """A submitted notebook, opened only if it is a regular file of at most 16 MB (no link, FIFO, device).
+
+    Opened without following a link and without blocking, then checked on the open file (no race).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise ValueError("a symbolic link, not a regular file") from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        if info.st_size > _MAX_NOTEBOOK_BYTES:
+            raise ValueError(f"larger than {_MAX_NOTEBOOK_BYTES // 2**20} MB")
+        text = handle.read(_MAX_NOTEBOOK_BYTES + 1).decode("utf-8")
+    return nbformat.reads(text, as_version=NB_VERSION)
 
 
 def _rank(student: str) -> str:

@@ -22,23 +22,28 @@ from __future__ import annotations
 import copy
 import io
 import math
-import os
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 from copydetect.utils import get_token_coverage
 
+from course_utils.instructor.grade.shards import read_submission
 from course_utils.instructor.grade.submissions import Source, load_sources, match_source, student_name
-from course_utils.instructor.notebooks import NB_VERSION, read_notebook
+from course_utils.instructor.notebooks import read_notebook
 
-__all__ = ["Settings", "Answer", "Pair", "Findings", "collect_answers", "course_code", "find_similar"]
-
-_MAX_NOTEBOOK_BYTES = 16 * 2**20
+__all__ = [
+    "Settings",
+    "Answer",
+    "Pair",
+    "Findings",
+    "read_submission",
+    "collect_answers",
+    "course_code",
+    "find_similar",
+]
 
 
 @dataclass(frozen=True)
@@ -108,25 +113,13 @@ class Findings:
     possible: int = 0
 
 
-def _read_submission(path: Path) -> nbformat.NotebookNode:
-    """A submitted notebook, opened only if it is a regular file of at most 16 MB (no link, FIFO, device)."""
-    info = os.lstat(path)
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError("not a regular file")
-    if info.st_size > _MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"larger than {_MAX_NOTEBOOK_BYTES // 2**20} MB")
-    with open(path, "rb") as handle:
-        text = handle.read(_MAX_NOTEBOOK_BYTES + 1).decode("utf-8")
-    return nbformat.reads(text, as_version=NB_VERSION)
-
-
 def collect_answers(submissions: Iterable[Path], source_dir: Path) -> tuple[list[Answer], list[tuple[str, str]]]:
     """Every exercise cell of every submission, and the files skipped with why (one file per student and notebook)."""
     sources = load_sources(str(Path(source_dir).resolve()))
     answers, skipped, seen = [], [], set()
     for path in map(Path, submissions):
         try:
-            nb = _read_submission(path)
+            nb = read_submission(path)
         except Exception as err:  # unreadable, not a notebook, not a regular file
             skipped.append((str(path), f"not read: {type(err).__name__}: {str(err)[:200]}"))
             continue

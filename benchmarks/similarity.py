@@ -23,7 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from course_utils.instructor.grade.similarity import Answer, course_code, find_similar
+from course_utils.instructor.grade.similarity import Answer, find_similar
+from course_utils.instructor.grade.similarity_report import course_code
 from course_utils.instructor.grade.submissions import load_sources
 
 REPO = Path(__file__).resolve().parent.parent

@@ -19,7 +19,8 @@ from course_utils.checking import Raised
 from course_utils.checking.registry import get as get_definition
 from course_utils.checking.runner import judge_case, run_case
 from course_utils.instructor.cli import main
-from course_utils.instructor.grade.similarity import Answer, Settings, collect_answers, course_code, find_similar
+from course_utils.instructor.grade.similarity import Answer, Settings, find_similar
+from course_utils.instructor.grade.similarity_report import collect_answers, course_code
 from course_utils.instructor.grade.submissions import load_sources
 from course_utils.instructor.notebooks import read_notebook, write_notebook
 

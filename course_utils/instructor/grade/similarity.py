@@ -19,19 +19,20 @@ filtered tokens left once the starter code is removed is listed as too short to 
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
 import io
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import copydetect.utils as copydetect_utils
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 from copydetect.utils import get_token_coverage
 
-from course_utils.instructor.grade.shards import read_submission
-from course_utils.instructor.grade.submissions import Source, load_sources, match_source, student_name
+from course_utils.instructor.grade.submissions import load_sources
 from course_utils.instructor.notebooks import read_notebook
 
 __all__ = [
@@ -39,9 +40,6 @@ __all__ = [
     "Answer",
     "Pair",
     "Findings",
-    "read_submission",
-    "collect_answers",
-    "course_code",
     "find_similar",
 ]
 
@@ -113,32 +111,6 @@ class Findings:
     possible: int = 0
 
 
-def collect_answers(submissions: Iterable[Path], source_dir: Path) -> tuple[list[Answer], list[tuple[str, str]]]:
-    """Every exercise cell of every submission, and the files skipped with why (one file per student and notebook)."""
-    sources = load_sources(str(Path(source_dir).resolve()))
-    answers, skipped, seen = [], [], set()
-    for path in map(Path, submissions):
-        try:
-            nb = read_submission(path)
-        except Exception as err:  # unreadable, not a notebook, not a regular file
-            skipped.append((str(path), f"not read: {type(err).__name__}: {str(err)[:200]}"))
-            continue
-        source: Source | None = match_source(nb, sources, path.stem)
-        if source is None:
-            skipped.append((str(path), f"matches no notebook of {source_dir}"))
-            continue
-        student = student_name(path, source.stem)
-        if (student, source.stem) in seen:
-            skipped.append((str(path), f"a second file of {student} for {source.stem}; the first one is compared"))
-            continue
-        seen.add((student, source.stem))
-        cells = {cell.get("id"): cell for cell in nb.cells if cell.cell_type == "code"}
-        for exercise in source.exercises:
-            if exercise.cell_id in cells:
-                answers.append(Answer(student, source.stem, exercise.number, cells[exercise.cell_id].source))
-    return answers, skipped
-
-
 def _cells(folder: Path) -> dict[tuple[str, str], str]:
     """Exercise cell sources of the notebooks in ``folder`` by (exercise number, "notebook stem")."""
     found = {}
@@ -162,14 +134,24 @@ def _starter_cells(starter_dir: Path, source_dir: Path) -> dict[str, str]:
     return by_number
 
 
-def course_code(course_dir: Path) -> dict[str, str]:
-    """Every Python file of the course's package by its label ("course:course_utils/losses.py")."""
-    root = Path(course_dir)
-    return {
-        f"course:{root.name}/{path.relative_to(root).as_posix()}": path.read_text(encoding="utf-8")
-        for path in sorted(root.rglob("*.py"))
-        if "__pycache__" not in path.parts
-    }
+def _stable_kgrams(string: str, k: int) -> np.ndarray:
+    """copydetect's k-gram hashes from blake2b rather than ``hash()``, which changes with every process:
+    the winnowed fingerprints, so the report, are then the same on every run."""
+    grams = (string[i : i + k].encode("utf-8", "surrogatepass") for i in range(len(string) - k + 1))
+    return np.array(
+        [int.from_bytes(hashlib.blake2b(gram, digest_size=8).digest(), "little", signed=True) for gram in grams],
+        dtype=np.int64,
+    )
+
+
+@contextlib.contextmanager
+def _stable_hashes():
+    original = copydetect_utils.hashed_kgrams
+    copydetect_utils.hashed_kgrams = _stable_kgrams
+    try:
+        yield
+    finally:
+        copydetect_utils.hashed_kgrams = original
 
 
 def _fingerprint(label: str, code: str, settings: Settings, boilerplate=None) -> CodeFingerprint:
@@ -200,6 +182,11 @@ def find_similar(
     settings: Settings = Settings(),
 ) -> Findings:
     """Flag the pairs of documents, exercise by exercise, whose copydetect overlap reaches the threshold."""
+    with _stable_hashes():
+        return _find_similar(answers, source_dir, starter_dir, course, settings)
+
+
+def _find_similar(answers, source_dir, starter_dir, course, settings: Settings) -> Findings:
     solutions = _cells(source_dir)
     starters = _starter_cells(starter_dir, source_dir)
     course_prints = [_fingerprint(label, code, settings) for label, code in course.items()]
@@ -240,6 +227,7 @@ def _compare_exercise(number: str, judged: list, references: list, settings: Set
 
     Between students, a fingerprint held by more answers than ``settings.common_limit(n)`` is the class's
     common way to write that passage (MOSS's -m), not evidence that two of them copied: it is left out.
+    An answer with fewer than ``min_tokens`` tokens beyond them is not compared with other students.
     Against the solution and the course code every fingerprint counts.
     """
     n = len(judged)
@@ -252,6 +240,8 @@ def _compare_exercise(number: str, judged: list, references: list, settings: Set
     common = {h for h, count in held.items() if count > settings.common_limit(n)}
     own = [_without(fp, common) for fp in judged]
     between = _bounds(own, {h for h, count in held.items() if 1 < count <= settings.common_limit(n)}, settings.noise)
+    judgeable = np.array([fp.token_coverage >= settings.min_tokens for fp in own])  # beyond common passages
+    between *= judgeable[:, None] & judgeable[None, :]
     prints = judged + [fp for fp, _ in references]
     in_references = set().union(*(fp.hashes for fp, _ in references)) if references else set()
     against = _bounds(prints, set(held) & in_references, settings.noise)

@@ -1,4 +1,5 @@
-"""What ``course similarity`` writes: pairs.csv, short.csv and copydetect's HTML report of the flagged pairs.
+"""What ``course similarity`` reads (the answers, the course's code) and writes: pairs.csv, short.csv and
+copydetect's HTML report of the flagged pairs.
 
 Not a notebook topic; see docs/instructors.md for the formats.
 """
@@ -9,13 +10,53 @@ import csv
 import html
 import re
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from course_utils.instructor.grade.similarity import Findings, Settings
+from course_utils.instructor.grade.shards import read_submission
+from course_utils.instructor.grade.similarity import Answer, Findings, Settings
+from course_utils.instructor.grade.submissions import Source, load_sources, match_source, student_name
 
-__all__ = ["PAIR_FIELDS", "write_pairs", "write_short", "write_html", "write_all"]
+__all__ = ["collect_answers", "course_code", "PAIR_FIELDS", "write_pairs", "write_short", "write_html", "write_all"]
+
+
+def collect_answers(submissions: Iterable[Path], source_dir: Path) -> tuple[list[Answer], list[tuple[str, str]]]:
+    """Every exercise cell of every submission, and the files skipped with why (one file per student and notebook)."""
+    sources = load_sources(str(Path(source_dir).resolve()))
+    answers, skipped, seen = [], [], set()
+    for path in map(Path, submissions):
+        try:
+            nb = read_submission(path)
+        except Exception as err:  # unreadable, not a notebook, not a regular file
+            skipped.append((str(path), f"not read: {type(err).__name__}: {str(err)[:200]}"))
+            continue
+        source: Source | None = match_source(nb, sources, path.stem)
+        if source is None:
+            skipped.append((str(path), f"matches no notebook of {source_dir}"))
+            continue
+        student = student_name(path, source.stem)
+        if (student, source.stem) in seen:
+            skipped.append((str(path), f"a second file of {student} for {source.stem}; the first one is compared"))
+            continue
+        seen.add((student, source.stem))
+        cells = {cell.get("id"): cell for cell in nb.cells if cell.cell_type == "code"}
+        for exercise in source.exercises:
+            if exercise.cell_id in cells:
+                answers.append(Answer(student, source.stem, exercise.number, cells[exercise.cell_id].source))
+    return answers, skipped
+
+
+def course_code(course_dir: Path) -> dict[str, str]:
+    """Every Python file of the course's package by its label ("course:course_utils/losses.py")."""
+    root = Path(course_dir)
+    return {
+        f"course:{root.name}/{path.relative_to(root).as_posix()}": path.read_text(encoding="utf-8")
+        for path in sorted(root.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
+
 
 PAIR_FIELDS = ["exercise", "kind", "first", "second", "first_similarity", "second_similarity", "overlap_tokens"]
 
@@ -118,7 +159,7 @@ def run(submissions, source, out, starter=None, course=None, threshold=0.6, min_
     import time
 
     import course_utils
-    from course_utils.instructor.grade.similarity import collect_answers, course_code, find_similar
+    from course_utils.instructor.grade.similarity import find_similar
 
     try:
         settings = Settings(threshold=threshold, min_tokens=min_tokens)

@@ -86,7 +86,7 @@ def _merge(args: argparse.Namespace) -> int:
         return 1
     gradebook = args.gradebook or args.out.with_name(f"{args.out.stem}-gradebook.csv")
     feedback = args.feedback or args.out.with_name(f"{args.out.stem}-feedback")
-    args.out.parent.mkdir(parents=True, exist_ok=True)  # a shard's own folder on a cluster
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # the merged output's folder may not exist yet
     write_report(results, args.out)
     write_gradebook(results, gradebook)
     written = write_feedback(results, feedback)

@@ -8,6 +8,9 @@ course run NOTEBOOK... [--fast]   execute notebooks in place in fresh kernels (c
 course release SOURCE_DIR TARGET_DIR [--force]   write student copies of the instructor notebooks
 course workspace RELEASE_DIR WORK_DIR   copy the student notebooks a learner's folder lacks (never overwrites)
 course grade SUBMISSION... --source DIR --out report.csv [--jobs N]   grade submitted notebooks (sandboxed)
+course grade ... --shard K/N --seed S   grade shard K (0-based) of N, by student, for a cluster
+course merge SHARD_OUTPUT... --out report.csv   the report, gradebook and feedback of all shards, as one run
+course similarity SUBMISSION... --source DIR --out DIR   answers that look copied (copydetect), per exercise
 """
 
 from __future__ import annotations
@@ -52,10 +55,51 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--memory-gb", type=float, default=8, help="address-space limit per kernel (default 8)")
     grade.add_argument("--seed", type=int, default=0, help="seed of the fresh cases (default: a new one)")
     grade.add_argument("--full", action="store_true", help="run notebooks in full mode (default: COURSE_FAST=1)")
+    grade.add_argument("--shard", help="K/N: grade shard K (from 0) of N, by student; needs --seed")
     grade.add_argument(
         "--no-sandbox", action="store_true", help="run students' code without a sandbox (recorded in the report)"
     )
+    merge = commands.add_parser("merge", help="merge the outputs of `course grade --shard` into one run's")
+    merge.add_argument("shards", nargs="+", type=Path, help="*-shard.json files, or folders holding them")
+    merge.add_argument("--out", type=Path, required=True, help="per-exercise CSV report to write")
+    merge.add_argument("--gradebook", type=Path, help="gradebook CSV (default: <out>-gradebook.csv)")
+    merge.add_argument("--feedback", type=Path, help="folder of feedback files (default: <out>-feedback/)")
+    similar = commands.add_parser("similarity", help="flag answers that look copied, exercise by exercise")
+    similar.add_argument("submissions", nargs="+", type=Path, help="submitted notebooks or folders of them")
+    similar.add_argument("--source", type=Path, required=True, help="folder of instructor notebooks")
+    similar.add_argument("--out", type=Path, required=True, help="folder for pairs.csv, short.csv, report.html")
+    similar.add_argument("--starter", type=Path, help="released student notebooks (default: student/ beside --source)")
+    similar.add_argument("--course", type=Path, help="the course's code (default: the course_utils package)")
+    similar.add_argument("--threshold", type=float, default=0.6, help="flagged overlap fraction (default 0.6)")
+    similar.add_argument("--min-tokens", type=int, default=60, help="shorter answers are not judged (default 60)")
     return parser
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from course_utils.instructor.grade.reports import summary, write_feedback, write_gradebook, write_report
+    from course_utils.instructor.grade.shards import ShardError, merge_shards
+
+    try:
+        results, seed = merge_shards(args.shards)
+    except ShardError as err:
+        print(f"error: {err}; nothing was written", file=sys.stderr)
+        return 1
+    gradebook = args.gradebook or args.out.with_name(f"{args.out.stem}-gradebook.csv")
+    feedback = args.feedback or args.out.with_name(f"{args.out.stem}-feedback")
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # the merged output's folder may not exist yet
+    write_report(results, args.out)
+    write_gradebook(results, gradebook)
+    written = write_feedback(results, feedback)
+    print(summary(results))
+    print(f"\nMerged the shards of seed {seed}.")
+    print(f"Report: {args.out}\nGradebook: {gradebook}\nFeedback: {len(written)} files in {feedback}")
+    return 0
+
+
+def _similarity(args: argparse.Namespace) -> int:
+    from course_utils.instructor.grade.similarity_report import run
+
+    return run(args.submissions, args.source, args.out, args.starter, args.course, args.threshold, args.min_tokens)
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -93,8 +137,24 @@ def _grade(args: argparse.Namespace) -> int:
     from course_utils.instructor.grade.grading import Options, grade
     from course_utils.instructor.grade.reports import summary, write_feedback, write_gradebook, write_report
     from course_utils.instructor.grade.sandbox import SandboxError
+    from course_utils.instructor.grade.shards import ShardError, ordered, parse_shard, select, write_shard
 
     seed = args.seed or secrets.randbelow(2**31 - 1) + 1
+    submissions = args.submissions
+    if args.shard:
+        try:
+            k, n = parse_shard(args.shard)
+        except ShardError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        if not args.seed:
+            print("error: --shard needs --seed: every shard must draw the same fresh cases", file=sys.stderr)
+            return 2
+        submissions, shard = select(args.submissions, args.source, k, n)
+        print(
+            f"Shard {k}/{n}: {len(submissions)} of {len(args.submissions)} files, "
+            f"{sum(v == k for v in shard.values())} of {len(shard)} students."
+        )
     options = Options(
         cell_timeout=args.cell_timeout,
         notebook_timeout=args.notebook_timeout,
@@ -104,15 +164,18 @@ def _grade(args: argparse.Namespace) -> int:
         seed=seed,
     )
     try:
-        results = grade(args.submissions, args.source, jobs=args.jobs, options=options)
+        results = ordered(grade(submissions, args.source, jobs=args.jobs, options=options))
     except SandboxError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     gradebook = args.gradebook or args.out.with_name(f"{args.out.stem}-gradebook.csv")
     feedback = args.feedback or args.out.with_name(f"{args.out.stem}-feedback")
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # a shard's own folder on a cluster
     write_report(results, args.out)
     write_gradebook(results, gradebook)
     written = write_feedback(results, feedback)
+    if args.shard:
+        print(f"Shard results: {write_shard(results, args.out, seed=seed, k=k, n=n, shard=shard)}")
     print(summary(results))
     sandbox = "no sandbox (--no-sandbox)" if args.no_sandbox else "each kernel in a sandbox"
     print(f"\nGraded with seed {seed}, {sandbox}.")
@@ -169,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         return _release(args)
     if args.command == "grade":
         return _grade(args)
+    if args.command == "merge":
+        return _merge(args)
+    if args.command == "similarity":
+        return _similarity(args)
     if args.command == "workspace":
         return _workspace(args)
     return _data(args)

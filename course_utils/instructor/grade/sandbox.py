@@ -127,7 +127,8 @@ class Sandbox:
             args += [flag, str(path), str(path)]
             made.add(path)
         env = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "PATH": f"{_kernel_python().parent}:/usr/bin:/bin",
+            "PYTHONPATH": str(Path(course_utils.__file__).resolve().parent.parent),  # the package bound above
             "HOME": str(self.scratch),
             "IPYTHONDIR": str(self.scratch / ".ipython"),
             "MPLCONFIGDIR": str(self.scratch / ".matplotlib"),
@@ -156,6 +157,11 @@ class Sandbox:
             resource.setrlimit(kind, (value, value))
 
 
+def _kernel_python() -> Path:
+    """This Python as the sandbox sees it: through the real venv folder (a linked .venv is not bound)."""
+    return Path(sys.prefix).resolve() / "bin" / Path(sys.executable).name
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel starts inside ``sandbox``, reached over Unix sockets."""
 
@@ -163,7 +169,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(transport="ipc", ip=str(sandbox.sockets / "kernel"), **kwargs)
         self.connection_file = str(sandbox.sockets / "connection.json")
         self._sandbox = sandbox
-        command = [*sandbox.argv(), sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        command = [*sandbox.argv(), str(_kernel_python()), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         # interrupts travel as messages: a signal would reach bwrap, not the kernel inside it
         self._kernel_spec = KernelSpec(
             argv=command, display_name="sandboxed Python", language="python", interrupt_mode="message"

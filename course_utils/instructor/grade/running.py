@@ -73,7 +73,7 @@ def bounded_client(nb, *, max_output_bytes: int = 32 * 2**20, grace: float = 5, 
                 content["evalue"] = str(content.get("evalue", ""))[:2000]
                 return super().output(outs, msg, display_id, cell_index)
             parts = [content.get("text", ""), content.get("data", {}), content.get("metadata", {})]
-            self.kept += 100 + sum(_size(part) for part in parts)  # 100: what an output costs at least
+            self.kept += 100 + sum(_size(part) for part in parts if part)  # 100: what an output costs at least
             if self.kept > max_output_bytes:
                 return None  # a notebook printing gigabytes
             return super().output(outs, msg, display_id, cell_index)

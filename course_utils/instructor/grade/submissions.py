@@ -48,4 +48,3 @@ def match_source(nb, sources: dict[str, Source], file_stem: str = "") -> Source 
     tied = [stem for stem, score in scores.items() if score == best] if best else []
     named = [stem for stem in tied if stem in file_stem]
     return sources[(named or tied)[0]] if len(named) == 1 or len(tied) == 1 else None
-

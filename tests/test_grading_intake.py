@@ -129,3 +129,22 @@ def test_resume_skips_the_students_already_in_the_report(collected, tmp_path, ca
     rows = list(csv.DictReader(out.open()))
     assert sum(r["message"] == "kept from the first run" for r in rows) == 5
     assert {r["student"] for r in rows if r["status"] == "error"} >= {"frank", "mallory_fifo", "mallory_link"}
+
+
+def test_the_limits_the_docs_state_are_the_code_s():
+    from course_utils.instructor.grade.answers import MAX_ANSWER_BYTES
+    from course_utils.instructor.grade.running import Options
+
+    docs = (REPO / "docs" / "instructors.md").read_text()
+    limits = Options()
+    stated = {
+        f"larger than {limits.max_submission_mb:g} MB": True,
+        f"at most {MAX_ANSWER_BYTES // 2**20} MB inflated": True,
+        f"private tmpfs of {limits.scratch_mb} MB": True,
+        f"no message over {limits.max_message_bytes // 2**20} MB": True,
+        f"counts towards {limits.max_output_bytes // 2**20} MB kept": True,
+        f"still running {limits.grace:g} s later": True,
+        f"--cell-timeout` (default {limits.cell_timeout:g} s)": True,
+        f"{limits.max_processes} processes": True,
+    }
+    assert {text: text in docs for text in stated} == stated

@@ -171,7 +171,7 @@ def test_the_read_and_network_attacks_do_work_without_the_sandbox():
     try:
         names = ("mallory_reads_source", "mallory_reads_others", "mallory_phones_home")
         paths = [SUBMISSIONS / name / "90_fixture.ipynb" for name in names]
-        unconfined = Options(cell_timeout=60, notebook_timeout=180, memory_limit_gb=None, sandbox=False, seed=7)
+        unconfined = Options(cell_timeout=300, notebook_timeout=600, memory_limit_gb=None, sandbox=False, seed=7)
         results = {(r.student, r.exercise): r for r in grade(paths, SOURCE, jobs=1, options=unconfined)}
     finally:
         listener.close()

@@ -73,10 +73,9 @@ def graded(tmp_path_factory):
 EXPECTED = {
     # trust: the kernel writes the right answers into the answer file itself and makes it read-only, or
     # replaces it by a link: the file stays the grader's, and the student's own (wrong) answer is judged
-    ("mallory_forges_answer", "5.2"): ("failed", "biases are missing")
-    if ROOT
-    else ("error", "did not complete"),  # the kernel owns the file: chmod works, collect fails, nothing is read
-    ("mallory_links_answer", "5.2"): ("failed", "biases are missing"),
+    # (or, when the thread writes while collect does, a file that is no answer: error; never a pass)
+    ("mallory_forges_answer", "5.2"): ("failed|error", ""),
+    ("mallory_links_answer", "5.2"): ("failed|error", ""),
     # time: the loop that swallows KeyboardInterrupt is killed; what was graded before is kept
     ("mallory_swallows_interrupt", "0.1"): ("passed", ""),
     ("mallory_swallows_interrupt", "5.2"): ("error", "ignored the interrupt and was stopped"),
@@ -110,7 +109,9 @@ if ROOT:
 def test_each_attack_gets_its_verdict_and_the_honest_students_theirs(graded, key):
     row = graded[0][key]
     status, message = EXPECTED[key]
-    assert (row.status, message in row.message) == (status, True), row
+    assert row.status in status.split("|") and message in row.message, row
+    if row.status != "passed":
+        assert row.points == 0, row
 
 
 @needs_sandbox
@@ -174,7 +175,7 @@ def test_a_compressed_bomb_is_refused_at_the_bound_without_inflating():
         read_bounded_plain(data)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert peak < 2 * MAX_ANSWER_BYTES + 2**20, peak
+    assert peak < MAX_ANSWER_BYTES + 16 * 2**20, peak  # the bound and a few 1 MB chunks, not 2.4 GB
 
 
 @needs_sandbox

@@ -36,11 +36,14 @@ MAX_ANSWER_BYTES = 64 * 2**20  # an answer, compressed or not; also the kernel's
 
 def _read_member(archive: zipfile.ZipFile, name: str, budget: int) -> bytes:
     """One member's bytes, at most ``budget`` of them once inflated (the header's size is not believed)."""
+    chunks, size = [], 0
     with archive.open(name) as member:
-        data = member.read(budget + 1)
-    if len(data) > budget:
-        raise ValueError(f"the answer inflates past {MAX_ANSWER_BYTES // 2**20} MB")
-    return data
+        while chunk := member.read(2**20):
+            size += len(chunk)
+            if size > budget:
+                raise ValueError(f"the answer inflates past {MAX_ANSWER_BYTES // 2**20} MB")
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def read_bounded_plain(data: bytes, limit: int = MAX_ANSWER_BYTES):

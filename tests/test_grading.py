@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,11 +44,24 @@ class Listener:
 
     def __init__(self):
         self.connections = 0
-        self.server = socket.create_server(("127.0.0.1", PORT))
+        self.server = self._bind()
         self.server.settimeout(0.2)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
+
+    @staticmethod
+    def _bind(patience: float = 900):
+        """The port, once free: another checkout's test run on this machine may hold it for a while."""
+        waited = 0.0
+        while True:
+            try:
+                return socket.create_server(("127.0.0.1", PORT))
+            except OSError:
+                if waited >= patience:
+                    raise
+                time.sleep(5)
+                waited += 5
 
     def _serve(self):
         while not self.stop.is_set():

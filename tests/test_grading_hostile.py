@@ -182,17 +182,18 @@ def test_a_compressed_bomb_is_refused_at_the_bound_without_inflating():
 def test_the_sandbox_pins_its_core_and_resolves_a_linked_data_folder(tmp_path, monkeypatch):
     """The kernel cannot leave its core (seccomp refuses sched_setaffinity); a data folder reached through
     a symbolic link is bound by its real path, and COURSE_DATA points there inside."""
-    from course_utils.data import data_root
-
-    linked = tmp_path / "linked-data"
-    linked.symlink_to(data_root())
+    real = tmp_path / "shared" / "data"
+    (real / "MNIST").mkdir(parents=True)
+    linked = tmp_path / "clone" / "data"  # "../shared linked beside a clone"
+    linked.parent.mkdir()
+    linked.symlink_to(real)
     monkeypatch.setenv("COURSE_DATA", str(linked))
     core = sorted(os.sched_getaffinity(0))[-1]
     probe = (
         "import os\nfrom course_utils.data import data_root\n"
         "print(sorted(os.sched_getaffinity(0)))\n"
         "try:\n    os.sched_setaffinity(0, {0})\n    print('moved')\nexcept PermissionError:\n    print('refused')\n"
-        "print(data_root() == __import__('pathlib').Path(os.environ['COURSE_DATA']), data_root().is_dir())\n"
+        "print(os.environ['COURSE_DATA'], (data_root() / 'MNIST').is_dir())\n"
     )
     sandbox = Sandbox(tmp_path / "scratch", tmp_path / "sockets", core=core)
     sandbox.prepare()
@@ -208,5 +209,15 @@ def test_the_sandbox_pins_its_core_and_resolves_a_linked_data_folder(tmp_path, m
     finally:
         sandbox.close()
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split("\n")[:3] == [f"[{core}]", "refused", "True True"], run.stdout
-    assert sandbox.environment()["COURSE_DATA"] == str(data_root().resolve())
+    assert run.stdout.split("\n")[:3] == [f"[{core}]", "refused", f"{real.resolve()} True"], run.stdout
+
+
+@needs_sandbox
+def test_the_notebook_limit_also_ends_a_loop_that_swallows_interrupts(tmp_path):
+    """A cell limit longer than the notebook's: the notebook's limit interrupts, then kills; the run ends."""
+    root = tmp_path / "class"
+    shutil.copytree(HOSTILE / "mallory_swallows_interrupt", root / "mallory_swallows_interrupt")
+    options = Options(cell_timeout=3600, notebook_timeout=45, grace=3, memory_limit_gb=4, seed=5)
+    rows = {r.exercise: r for r in grade([root], SOURCE, options=options)}
+    assert rows["5.2"].status == "error" and "time limit" in rows["5.2"].message, rows["5.2"]
+    assert rows["2.1"].status == "error" and "not run" in rows["2.1"].message, rows["2.1"]

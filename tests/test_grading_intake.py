@@ -148,3 +148,28 @@ def test_the_limits_the_docs_state_are_the_code_s():
         f"{limits.max_processes} processes": True,
     }
     assert {text: text in docs for text in stated} == stated
+
+
+class _KillsItsWorker:
+    """A path whose unpickling ends the worker process (os._exit), as a crash of the grader's worker would."""
+
+    stem = "crash"
+
+    def __reduce__(self):
+        return (os._exit, (1,))
+
+
+@pytest.mark.slow  # three pools of spawned workers, each importing the grader: minutes on a loaded machine
+def test_a_worker_that_dies_costs_only_its_own_submission():
+    from course_utils.instructor.grade.grading import Options, _in_workers
+    from course_utils.instructor.grade.intake import Submission
+
+    class_ = [
+        Submission("ann", Path("/nonexistent/90_fixture.ipynb"), "folder"),
+        Submission("crash", _KillsItsWorker(), "folder"),
+        Submission("ben", Path("/nonexistent/90_fixture.ipynb"), "folder"),
+    ]
+    rows = _in_workers(class_, str(SOURCE), Options(), [0, 0])
+    by_student = {r.student: r.message for r in rows}
+    assert "grading process died" in by_student["crash"]
+    assert "not a valid notebook" in by_student["ann"] and "not a valid notebook" in by_student["ben"]

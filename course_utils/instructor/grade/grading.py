@@ -257,14 +257,39 @@ def grade(submissions, source_dir: str | Path, *, jobs: int = 1, options: Option
     cores = usable_cores()
     jobs = min(jobs, len(cores))
     if jobs == 1 or len(submissions) < 2:
-        work = [(s, str(source_dir), options, cores[0]) for s in submissions]
-        batches = [_grade_one(item) for item in work]
-    else:
-        work = [(s, str(source_dir), options, None) for s in submissions]
-        context = multiprocessing.get_context("spawn")  # not fork: a fork of a threaded process can deadlock
-        queue = context.Queue()
-        for core in cores[:jobs]:
-            queue.put(core)
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_take_core, initargs=(queue,)) as pool:
-            batches = list(pool.map(_grade_one, work))
-    return rows + [result for batch in batches for result in batch]
+        batches = [_grade_one((s, str(source_dir), options, cores[0])) for s in submissions]
+        return rows + [result for batch in batches for result in batch]
+    return rows + _in_workers(submissions, str(source_dir), options, cores[:jobs])
+
+
+def _in_pool(group: list, source_dir: str, options: Options, cores: list[int]) -> tuple[dict, list]:
+    """({index: rows}, the (index, submission) pairs whose worker died) for ``group``, one core per worker."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = multiprocessing.get_context("spawn")  # not fork: a fork of a threaded process can deadlock
+    queue = context.Queue()
+    for core in cores:
+        queue.put(core)
+    done, broken = {}, []
+    workers = min(len(cores), len(group))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_take_core, initargs=(queue,)) as pool:
+        futures = [(i, s, pool.submit(_grade_one, (s, source_dir, options, None))) for i, s in group]
+        for i, submission, future in futures:
+            try:
+                done[i] = future.result()
+            except BrokenProcessPool:
+                broken.append((i, submission))
+    return done, broken
+
+
+def _in_workers(submissions: list[Submission], source_dir: str, options: Options, cores: list[int]) -> list[Result]:
+    """Grade in len(cores) worker processes. A worker that dies (which no submission should be able to
+    cause) costs only the submissions it had: they are graded again, each in a worker of its own."""
+    results, broken = _in_pool(list(enumerate(submissions)), source_dir, options, cores)
+    for item in broken:
+        again, still = _in_pool([item], source_dir, options, cores[:1])
+        results |= again
+        for i, submission in still:
+            message = "the grading process died while grading this submission"
+            results[i] = [Result(submission.student, submission.path.stem, "-", "error", 0, 0, message)]
+    return [result for i in sorted(results) for result in results[i]]

@@ -3,23 +3,25 @@
 The submissions in tests/fixtures/submissions/ are files a student could hand in (written by
 tests/fixtures/make_submissions.py): ordinary mistakes, broken files, and attacks. Each attack must end
 as failed or error for the exercise it attacks, write nothing outside its scratch folder, and leave the
-other students' results as they are.
+other students' results as they are. The class is graded as an instructor does: the folder is given, and
+intake names each student (tests/test_grading_intake.py); the attacks on the grader's own limits are in
+tests/test_grading_hostile.py.
 """
 
 import csv
 import os
 import socket
 import subprocess
-import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from course_utils.instructor.grade.grading import Options, grade
 from course_utils.instructor.grade.reports import summary, write_feedback, write_gradebook, write_report
-from course_utils.instructor.grade.sandbox import Sandbox, SandboxError, sandbox_problem
-from course_utils.instructor.grade.submissions import load_sources, match_source, student_name
+from course_utils.instructor.grade.sandbox import Sandbox, SandboxError, kernel_python, sandbox_problem
+from course_utils.instructor.grade.submissions import load_sources, match_source
 from course_utils.instructor.notebooks import read_notebook
 from course_utils.instructor.release import find_exercises
 
@@ -34,7 +36,7 @@ PROBLEM = sandbox_problem()
 needs_sandbox = pytest.mark.skipif(
     PROBLEM is not None and not os.environ.get("CI"), reason=f"no sandbox here: {PROBLEM}"
 )
-FAST = Options(cell_timeout=10, notebook_timeout=120, memory_limit_gb=4, seed=1234)
+FAST = Options(cell_timeout=30, notebook_timeout=300, memory_limit_gb=4, seed=1234)
 
 
 class Listener:
@@ -42,11 +44,24 @@ class Listener:
 
     def __init__(self):
         self.connections = 0
-        self.server = socket.create_server(("127.0.0.1", PORT))
+        self.server = self._bind()
         self.server.settimeout(0.2)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
+
+    @staticmethod
+    def _bind(patience: float = 900):
+        """The port, once free: another checkout's test run on this machine may hold it for a while."""
+        waited = 0.0
+        while True:
+            try:
+                return socket.create_server(("127.0.0.1", PORT))
+            except OSError:
+                if waited >= patience:
+                    raise
+                time.sleep(5)
+                waited += 5
 
     def _serve(self):
         while not self.stop.is_set():
@@ -73,8 +88,7 @@ def graded(tmp_path_factory):
     listener = Listener()
     before = _snapshot(REPO / "course_utils", SUBMISSIONS, SOURCE)
     try:
-        paths = sorted(SUBMISSIONS.rglob("*.ipynb"))
-        results = grade(paths, SOURCE, jobs=2, options=FAST)
+        results = grade([SUBMISSIONS], SOURCE, jobs=2, options=FAST)
     finally:
         listener.close()
     out = tmp_path_factory.mktemp("report")
@@ -100,7 +114,12 @@ EXPECTED = {
     ("heidi", "5.2"): ("passed", 2, ""),
     ("ivan", "0.1"): ("failed", 0, "MemoryError"),
     ("judy", "-"): ("error", 0, "matches no notebook"),
-    ("kimlee_1234_5678", "5.2"): ("passed", 2, ""),
+    ("kimlee_1234", "5.2"): ("passed", 2, ""),  # a Canvas download name: <name>_<user id>
+    ("alice", "6.1"): ("passed", 1, "every setting right"),
+    # identity: the folder names the student, whatever the file says; two files of one student: neither
+    ("mallory", "5.2"): ("passed", 2, ""),
+    ("frank", "-"): ("error", 0, "2 files claim frank's 90_fixture"),
+    ("(unknown: stray_homework.ipynb)", "-"): ("error", 0, "not a Canvas or Moodle download name"),
     ("leo", "2.1"): ("passed", 1, ""),
     # the attacks: each fails the exercise it attacks
     ("mallory_rebinds_checker", "5.2"): ("failed", 0, "biases are missing"),
@@ -109,11 +128,14 @@ EXPECTED = {
     ("mallory_reads_others", "5.2"): ("failed", 0, "biases are missing"),
     ("mallory_writes_package", "5.2"): ("failed", 0, "biases are missing"),
     ("mallory_phones_home", "5.2"): ("failed", 0, "biases are missing"),
-    ("mallory_forks", "5.2"): ("failed", 0, ""),
+    ("mallory_forks", "5.2"): ("failed", 0, "biases are missing"),
     ("mallory_hardcodes", "5.2"): ("failed", 2 * 5 / 9, "5 of 9 cases right"),
     ("mallory_imports_reference", "2.1"): ("failed", 0, "course_utils.losses.gaussian_nll"),
     ("mallory_hides_reference", "2.1"): ("failed", 0, "course_utils.losses.gaussian_nll"),
-    ("mallory_fakes_harness", "5.2"): ("failed", 0, "course_utils.exercises"),
+    ("mallory_fakes_harness", "5.2"): ("failed", 0, "course_utils.checking.harness"),
+    # a NaN answer is wrong where a finite one is expected (the judges' NaN handling is on the checker-fix
+    # branch: until it is merged, this row fails here)
+    ("mallory_answers_nan", "6.1"): ("failed", 0, ""),
     # ...and the exercises it does not attack are graded as usual
     ("mallory_forks", "0.1"): ("passed", 1, ""),
     ("mallory_hides_reference", "5.2"): ("passed", 2, ""),
@@ -142,16 +164,19 @@ def test_attacks_reach_nothing_outside_their_scratch_folder(graded):
 @needs_sandbox
 def test_every_exercise_has_a_row_and_reports_are_written(graded):
     results, all_results, out, *_ = graded
-    students = {r.student for r in all_results} - {"judy"}
+    students = {r.student for r in all_results if r.notebook == "90_fixture"} - {"frank"}
     assert {(s, e) for s in students for e in ("0.1", "5.2", "2.1")} <= set(results)
+    assert "submissions" not in {r.student for r in all_results}  # the folder given is no student
+    assert [r.status for r in all_results if r.student == "bob"] == ["passed", "failed", "passed"]  # only his own
     rows = list(csv.DictReader((out / "report.csv").open()))
     assert list(rows[0]) == ["student", "notebook", "exercise", "status", "points", "max_points", "message"]
     book = list(csv.reader((out / "gradebook.csv").open()))
-    assert book[0] == ["Student", "90_fixture", "Total"] and book[1] == ["Points Possible", "4", "4"]
-    assert ["alice", "4", "4"] in book and ["carol", "0", "0"] in book
+    assert book[0] == ["Student", "90_fixture", "91_fixture", "Total"]
+    assert book[1] == ["Points Possible", "4", "1", "5"]
+    assert ["alice", "4", "1", "5"] in book and ["carol", "0", "", "0"] in book
     bob = (out / "feedback" / "bob.md").read_text()
     assert "Total: **2 / 4 points**" in bob and "biases are missing" in bob
-    assert "| alice | ✓ passed | ✓ passed | ✓ passed |  | 4/4 |" in summary(all_results)  # "-": unmatched files
+    assert "| alice | ✓ passed | ✓ passed | ✓ passed | ✓ passed |  | 5/5 |" in summary(all_results)  # "-": unmatched
 
 
 def test_the_read_and_network_attacks_do_work_without_the_sandbox():
@@ -160,7 +185,7 @@ def test_the_read_and_network_attacks_do_work_without_the_sandbox():
     try:
         names = ("mallory_reads_source", "mallory_reads_others", "mallory_phones_home")
         paths = [SUBMISSIONS / name / "90_fixture.ipynb" for name in names]
-        unconfined = Options(cell_timeout=60, notebook_timeout=180, memory_limit_gb=None, sandbox=False, seed=7)
+        unconfined = Options(cell_timeout=300, notebook_timeout=600, memory_limit_gb=None, sandbox=False, seed=7)
         results = {(r.student, r.exercise): r for r in grade(paths, SOURCE, jobs=1, options=unconfined)}
     finally:
         listener.close()
@@ -200,7 +225,7 @@ def test_the_sandbox_itself():
         sandbox = Sandbox(Path(tmp) / "scratch", Path(tmp) / "sockets")
         sandbox.prepare()
         run = subprocess.run(
-            [*sandbox.argv(), sys.executable, "-c", probe],
+            [*sandbox.argv(), str(kernel_python()), "-c", probe],
             capture_output=True,
             text=True,
             preexec_fn=sandbox.set_limits,
@@ -217,25 +242,19 @@ def test_every_kernel_gets_a_user_id_of_its_own(tmp_path):
     assert len(uids) == 50 and all(uid >= 1_500_000_000 for uid in uids)
 
 
-def test_submissions_are_matched_by_content_and_named_sensibly():
+def test_submissions_are_matched_by_content():
     sources = load_sources(str(SOURCE))
     renamed = read_notebook(SUBMISSIONS / "leo" / "my homework.ipynb")
     assert match_source(renamed, sources).stem == "90_fixture"
     assert match_source(read_notebook(SUBMISSIONS / "judy" / "42_unknown.ipynb"), sources) is None
-    assert student_name(Path("smithjane_1234_5678_05_mlp_on_images.ipynb"), "05_mlp_on_images") == "smithjane_1234_5678"
-    assert student_name(Path("alice/05_mlp_on_images.ipynb"), "05_mlp_on_images") == "alice"
-    assert student_name(Path("bob/05_mlp_on_images (1).ipynb"), "05_mlp_on_images") == "bob"
-    assert student_name(Path("05_mlp_on_images-carol.ipynb"), "05_mlp_on_images") == "carol"
-    assert student_name(Path("leo/my homework.ipynb"), "05_mlp_on_images") == "leo"
 
 
-def test_the_grader_keeps_a_bounded_amount_of_output_but_every_error(monkeypatch):
+def test_the_grader_keeps_a_bounded_amount_of_output_of_every_kind_but_every_error():
     import nbformat
 
-    import course_utils.instructor.grade.grading as grading
+    from course_utils.instructor.grade.running import bounded_client
 
-    monkeypatch.setattr(grading, "_MAX_OUTPUT_CHARS", 1000)
-    client = grading._bounded_client(nbformat.v4.new_notebook())
+    client = bounded_client(nbformat.v4.new_notebook(), max_output_bytes=1000)
     client.reset_execution_trackers()
     client.clear_before_next_output = False  # set by nbclient when a cell starts
     outs = []
@@ -247,6 +266,13 @@ def test_the_grader_keeps_a_bounded_amount_of_output_but_every_error(monkeypatch
         client.output(outs, message("stream", name="stdout", text="x" * 400), None, 0)
     client.output(outs, message("error", ename="NotImplementedError", evalue="Exercise 5.1", traceback=[]), None, 0)
     assert [o.output_type for o in outs] == ["stream", "stream", "error"]
+    # every kind counts, JSON too (it arrives as a dict, not a string)
+    client, outs = bounded_client(nbformat.v4.new_notebook(), max_output_bytes=1000), []
+    client.reset_execution_trackers()
+    client.clear_before_next_output = False
+    for _ in range(3):
+        client.output(outs, message("display_data", data={"application/json": {"x": "y" * 600}}, metadata={}), None, 0)
+    assert [o.output_type for o in outs] == ["display_data"]
 
 
 def test_points_come_from_the_headings():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shlex
 import shutil
@@ -18,8 +17,9 @@ import pytest
 import yaml
 
 from course_utils.instructor.cli import build_parser, main
+from course_utils.instructor.grade.intake import Skipped, Submission
 from course_utils.instructor.grade.sandbox import sandbox_problem
-from course_utils.instructor.grade.shards import ShardError, assign, parse_shard, select
+from course_utils.instructor.grade.shards import ShardError, assign, parse_shard, split
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -115,23 +115,23 @@ def test_merge_refuses_shards_that_do_not_fit(tmp_path, capsys):
     ]
 
 
-def test_naming_the_students_opens_no_fifo_and_follows_no_link(tmp_path):
-    fifo = tmp_path / "mallory" / "90_fixture.ipynb"
-    fifo.parent.mkdir()
-    os.mkfifo(fifo)  # opened for reading, it would block every shard
-    link = tmp_path / "trudy" / "90_fixture.ipynb"
-    link.parent.mkdir()
-    link.symlink_to(FIXTURES / "submissions" / "alice" / "90_fixture.ipynb")
-    alice = FIXTURES / "submissions" / "alice" / "90_fixture.ipynb"
-    mine, shard = select([fifo, link, alice], SOURCE, 0, 1)
-    assert mine == [fifo, link, alice] and shard == {"mallory": 0, "trudy": 0, "alice": 0}
+def test_a_shard_takes_its_students_from_the_graders_intake():
+    picked = [Submission(name, Path(f"{name}/90_fixture.ipynb"), "folder") for name in ("ann", "ben", "cat", "dan")]
+    skipped = [Skipped(Path("stray.ipynb"), "no folder"), Skipped(Path("eve/90_fixture.ipynb"), "a FIFO", "eve")]
+    shares = [split(picked, skipped, k, 2) for k in range(2)]
+    assert shares[0][2] == shares[1][2] and set(shares[0][2]) == {"ann", "ben", "cat", "dan", "eve"}
+    graded = [{s.student for s in share[0]} for share in shares]
+    assert graded[0].isdisjoint(graded[1]) and graded[0] | graded[1] == {"ann", "ben", "cat", "dan"}
+    assert [s.path.name for s in shares[0][1]].count("stray.ipynb") == 1 and not any(
+        s.path.name == "stray.ipynb" for s in shares[1][1]
+    )  # a file nobody owns is reported once, by shard 0
+    assert sum(any(s.student == "eve" for s in share[1]) for share in shares) == 1
 
 
 def test_a_shard_needs_a_seed(capsys):
     path = str(FIXTURES / "submissions" / "alice" / "90_fixture.ipynb")
     assert main(["grade", path, "--source", str(SOURCE), "--out", "x.csv", "--shard", "0/2"]) == 2
     assert "--shard needs --seed" in capsys.readouterr().err
-    assert select([path], SOURCE, 0, 1)[1] == {"alice": 0}
 
 
 def _blocks(language: str) -> list[str]:

@@ -4,7 +4,9 @@ The grader replaces each checker cell by one call to :func:`collect`. It reads t
 wrote, runs the student's answer on each (``runner.run_case``), and writes back plain data only: the
 return values, the inputs it changed, what it raised, and whether it called the course's reference
 implementation. The verdict is decided by the grader, never here: anything this kernel does to this
-module only changes its own answers.
+module only changes its own answers. The grader trusts nothing written here but the returned values,
+and those only from the answer file it created for this cell, read after this cell completed
+(``course_utils.instructor.grade.answers``); the list of reference calls can only cost points.
 """
 
 from __future__ import annotations

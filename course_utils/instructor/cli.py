@@ -7,10 +7,11 @@ course data fetch [--cifar10]   download into the repo's data/ where the network
 course run NOTEBOOK... [--fast]   execute notebooks in place in fresh kernels (committed outputs)
 course release SOURCE_DIR TARGET_DIR [--force]   write student copies of the instructor notebooks
 course workspace RELEASE_DIR WORK_DIR   copy the student notebooks a learner's folder lacks (never overwrites)
-course grade SUBMISSION... --source DIR --out report.csv [--jobs N]   grade submitted notebooks (sandboxed)
+course grade FOLDER_OR_FILE... --source DIR --out report.csv [--jobs N] [--dry-run] [--resume]
+                           grade submitted notebooks (sandboxed); lists what it picks up and skips first
 course grade ... --shard K/N --seed S   grade shard K (0-based) of N, by student, for a cluster
 course merge SHARD_OUTPUT... --out report.csv   the report, gradebook and feedback of all shards, as one run
-course similarity SUBMISSION... --source DIR --out DIR   answers that look copied (copydetect), per exercise
+course similarity FOLDER_OR_FILE... --source DIR --out DIR   answers that look copied (copydetect), per exercise
 """
 
 from __future__ import annotations
@@ -44,12 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     work.add_argument("release", type=Path, help="the released student notebooks, e.g. student/")
     work.add_argument("work", type=Path, help="the learner's folder, e.g. my-work/ (nothing there is overwritten)")
     grade = commands.add_parser("grade", help="grade submitted notebooks against the instructor source, sandboxed")
-    grade.add_argument("submissions", nargs="+", type=Path, help="submitted notebooks, any file names")
+    grade.add_argument(
+        "submissions",
+        nargs="+",
+        type=Path,
+        help="the folder you collected into (one subfolder per student, or Canvas/Moodle download names), or files",
+    )
     grade.add_argument("--source", type=Path, required=True, help="folder of instructor notebooks")
     grade.add_argument("--out", type=Path, required=True, help="per-exercise CSV report to write")
     grade.add_argument("--gradebook", type=Path, help="gradebook CSV (default: <out>-gradebook.csv)")
     grade.add_argument("--feedback", type=Path, help="folder of feedback files (default: <out>-feedback/)")
-    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once, at most the cores (default 1)")
+    grade.add_argument("--dry-run", action="store_true", help="only list what would be graded and what is skipped")
+    grade.add_argument("--resume", action="store_true", help="skip students already in --out; keep their rows")
     grade.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")
     grade.add_argument("--notebook-timeout", type=float, default=900, help="seconds per notebook (default 900)")
     grade.add_argument("--memory-gb", type=float, default=8, help="address-space limit per kernel (default 8)")
@@ -134,13 +142,20 @@ def _workspace(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     import secrets
 
-    from course_utils.instructor.grade.grading import Options, grade
-    from course_utils.instructor.grade.reports import summary, write_feedback, write_gradebook, write_report
+    from course_utils.instructor.grade.confine import cgroup_status, usable_cores
+    from course_utils.instructor.grade.grading import Options, gather, grade, skipped_rows
+    from course_utils.instructor.grade.intake import already_graded, listing
+    from course_utils.instructor.grade.reports import (
+        read_report,
+        summary,
+        write_feedback,
+        write_gradebook,
+        write_report,
+    )
     from course_utils.instructor.grade.sandbox import SandboxError
-    from course_utils.instructor.grade.shards import ShardError, ordered, parse_shard, select, write_shard
+    from course_utils.instructor.grade.shards import ShardError, ordered, parse_shard, split, write_shard
 
     seed = args.seed or secrets.randbelow(2**31 - 1) + 1
-    submissions = args.submissions
     if args.shard:
         try:
             k, n = parse_shard(args.shard)
@@ -150,11 +165,6 @@ def _grade(args: argparse.Namespace) -> int:
         if not args.seed:
             print("error: --shard needs --seed: every shard must draw the same fresh cases", file=sys.stderr)
             return 2
-        submissions, shard = select(args.submissions, args.source, k, n)
-        print(
-            f"Shard {k}/{n}: {len(submissions)} of {len(args.submissions)} files, "
-            f"{sum(v == k for v in shard.values())} of {len(shard)} students."
-        )
     options = Options(
         cell_timeout=args.cell_timeout,
         notebook_timeout=args.notebook_timeout,
@@ -163,11 +173,26 @@ def _grade(args: argparse.Namespace) -> int:
         fast=not args.full,
         seed=seed,
     )
+    picked, skipped = gather(args.submissions, args.source, options)
+    if args.shard:
+        everyone = len(picked)
+        picked, skipped, shard = split(picked, skipped, k, n)
+        mine = sum(v == k for v in shard.values())
+        print(f"Shard {k}/{n}: {len(picked)} of {everyone} files, {mine} of {len(shard)} students.")
+    done = already_graded(args.out) if args.resume else set()
+    print(listing(picked, skipped, done & {s.student for s in picked}))
+    picked = [s for s in picked if s.student not in done]
+    if args.dry_run:
+        return 0
+    jobs = min(args.jobs, len(usable_cores()))
+    print(f"Grading {len(picked)} with {jobs} job{'s' * (jobs != 1)}, one core each; {cgroup_status()}.\n")
     try:
-        results = ordered(grade(submissions, args.source, jobs=args.jobs, options=options))
+        results = grade(picked, args.source, jobs=jobs, options=options)
     except SandboxError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    kept = [r for r in read_report(args.out) if r.student in done] if done else []
+    results = ordered(kept + skipped_rows(skipped) + results)  # by student: shards merge to the same bytes
     gradebook = args.gradebook or args.out.with_name(f"{args.out.stem}-gradebook.csv")
     feedback = args.feedback or args.out.with_name(f"{args.out.stem}-feedback")
     args.out.parent.mkdir(parents=True, exist_ok=True)  # a shard's own folder on a cluster

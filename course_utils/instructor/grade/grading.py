@@ -2,14 +2,17 @@
 
 Not a notebook topic; docs/instructors.md describes the workflow. For one submission:
 
-1. It is matched to its instructor notebook by the exercise cell ids it carries (whatever its file
-   name); the student's name is the file name with the notebook's name taken out, or else its folder.
+1. Intake (``course_utils.instructor.grade.intake``) says whose it is (the folder it was collected into,
+   else a Canvas or Moodle download name) and opens it only if it is a regular file of bounded size; it
+   is matched to its instructor notebook by the exercise cell ids it carries (whatever its file name).
 2. Each checker cell is replaced by a grading cell placed right after the exercise cell. The notebook
    runs from the top (errors do not stop it) to its last grading cell, in a fresh kernel inside a sandbox
-   (``course_utils.instructor.grade.sandbox``) in fast mode, with time limits per cell and per notebook.
+   (``course_utils.instructor.grade.sandbox``) in fast mode, with time limits per cell and per notebook
+   (``course_utils.instructor.grade.running``).
 3. Each grading cell calls the student's answer on the exercise's visible cases and on cases drawn fresh
-   for this student, and writes back plain data only (``course_utils.checking.harness``); the grader reads
-   it at once, before the next cell runs.
+   for this student, and writes back plain data only (``course_utils.checking.harness``) into a file the
+   grader made for that cell; the grader reads it only if the cell completed
+   (``course_utils.instructor.grade.answers``).
 4. The grader judges every case with the exercise's declaration (``course_utils.exercises``): points are
    the fraction of cases right (all or nothing where the exercise says so). A solution that reaches the
    course's own reference (``course_utils.instructor.grade.refscan``, and calls watched at run time) gets no points.
@@ -17,73 +20,29 @@ Not a notebook topic; docs/instructors.md describes the workflow. For one submis
 
 from __future__ import annotations
 
-import io
 import multiprocessing
-import os
 import secrets
-import stat
-import subprocess
-import tempfile
-import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
 import numpy as np
 
-from course_utils.checking import Opaque, Raised, judge_case, load_plain, save_plain
+from course_utils.checking import Opaque, Raised, judge_case
 from course_utils.checking.registry import get as get_definition
+from course_utils.instructor.grade.confine import usable_cores
+from course_utils.instructor.grade.intake import Skipped, Submission, intake, read_submission
 from course_utils.instructor.grade.refscan import reference_uses
 from course_utils.instructor.grade.reports import Result
-from course_utils.instructor.grade.sandbox import (
-    Sandbox,
-    SandboxedKernelManager,
-    SandboxError,
-    sandbox_problem,
-    unconfined_kernel_manager,
-)
-from course_utils.instructor.grade.submissions import Source, load_sources, match_source, student_name
+from course_utils.instructor.grade.running import Options, run_notebook
+from course_utils.instructor.grade.sandbox import SandboxError, sandbox_problem
+from course_utils.instructor.grade.submissions import Source, load_sources, match_source
 from course_utils.instructor.notebooks import NB_VERSION
 from course_utils.instructor.release import Exercise
 
-__all__ = ["Options", "grade_submission", "grade"]
-
-_MAX_ANSWER_BYTES = 64 * 2**20
-_MAX_OUTPUT_CHARS = 32 * 2**20  # outputs kept per run; no verdict reads them, but they fill the grader's memory
-
-
-def _bounded_client(nb, **kwargs):
-    """An nbclient NotebookClient that keeps at most _MAX_OUTPUT_CHARS of outputs per run (errors always)."""
-    from nbclient import NotebookClient
-
-    class BoundedClient(NotebookClient):
-        kept = 0
-
-        def output(self, outs, msg, display_id, cell_index):
-            if msg["msg_type"] != "error":
-                content = msg.get("content", {})
-                parts = [content.get("text", ""), *content.get("data", {}).values()]
-                self.kept += sum(len(part) for part in parts if isinstance(part, str))
-                if self.kept > _MAX_OUTPUT_CHARS:
-                    return None  # a notebook printing gigabytes
-            return super().output(outs, msg, display_id, cell_index)
-
-    return BoundedClient(nb, **kwargs)
-
-
-@dataclass(frozen=True)
-class Options:
-    """How submissions are run: limits, fast mode, the sandbox, and the seed of the fresh cases."""
-
-    cell_timeout: float = 120
-    notebook_timeout: float = 900
-    memory_limit_gb: float | None = 8
-    max_processes: int = 256
-    sandbox: bool = True
-    fast: bool = True
-    seed: int = 0
+__all__ = ["Options", "grade_submission", "grade", "gather", "skipped_rows"]
 
 
 def _grading_source(number: str, cases: Path, out: Path) -> str:
@@ -93,37 +52,8 @@ def _grading_source(number: str, cases: Path, out: Path) -> str:
     )
 
 
-def _read_answer(path: Path) -> dict | str:
-    """What the grading cell wrote: plain data only, from a regular file of bounded size; else why not.
-
-    The file lies in a folder the kernel owns, so it is opened without following links and without
-    blocking (a FIFO planted there must not hang the grader), checked, and read into memory first.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return "the grading cell wrote no answer"
-    except OSError:
-        return "the grading cell's answer is not a plain file"
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_ANSWER_BYTES:
-            return "the grading cell's answer is not a plain file of at most 64 MB"
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(_MAX_ANSWER_BYTES + 1)
-        answer = load_plain(io.BytesIO(data))
-    except Exception as err:  # not our format: the kernel wrote something else there
-        return f"the answer could not be read ({type(err).__name__})"
-    finally:
-        os.close(fd)
-        path.unlink(missing_ok=True)
-    return answer if isinstance(answer, dict) else "the answer could not be read"
-
-
-def _run(nb, source: Source, student: str, options: Options) -> tuple[dict, dict, str]:
+def _run(nb, source: Source, student: str, options: Options, core: int | None) -> tuple[dict, dict, str]:
     """Run ``nb`` with grading cells; return (answers by exercise, exercise cells by id, problem)."""
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
     checkers = {e.checker_id for e in source.exercises}
     by_cell = {e.cell_id: e for e in source.exercises}
     run = nbformat.v4.new_notebook(metadata=nb.metadata)
@@ -136,69 +66,21 @@ def _run(nb, source: Source, student: str, options: Options) -> tuple[dict, dict
             grading.metadata["grading"] = by_cell[cell.get("id")].number
             run.cells.append(grading)
     rng = np.random.default_rng([options.seed, zlib.crc32(student.encode()), zlib.crc32(source.stem.encode())])
-    answers, problem = {}, ""
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        env = {"COURSE_FAST": "1" if options.fast else "0"}
-        if os.environ.get("COURSE_DATA"):
-            env["COURSE_DATA"] = os.environ["COURSE_DATA"]
-        sandbox = Sandbox(
-            Path(tmp) / "scratch",
-            Path(tmp) / "sockets",
-            env=env,
-            memory_bytes=int(options.memory_limit_gb * 2**30) if options.memory_limit_gb else None,
-            max_processes=options.max_processes,
-            cpu_seconds=int(options.notebook_timeout * (os.cpu_count() or 1)) + 60,
-        )
-        km = SandboxedKernelManager(sandbox) if options.sandbox else unconfined_kernel_manager(sandbox)
-        sandbox.prepare()
-        client = _bounded_client(run, km=km, timeout=options.cell_timeout, allow_errors=True, interrupt_on_timeout=True)
-        deadline = time.monotonic() + options.notebook_timeout
-        try:
-            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # the kernel's own banner
-            launch = {"preexec_fn": sandbox.set_limits, "cwd": str(sandbox.scratch), "env": {**os.environ, **env}}
-            with client.setup_kernel(**launch, **quiet):
-                last = max((i for i, c in enumerate(run.cells) if c.metadata.get("grading")), default=-1)
-                for index, cell in enumerate(run.cells[: last + 1]):  # later cells cannot change a verdict
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        problem = f"notebook time limit ({options.notebook_timeout:g} s) reached before cell {index}"
-                        break
-                    number = cell.metadata.get("grading")
-                    if number:
-                        definition = get_definition(number)
-                        token = secrets.token_hex(8)
-                        cases, out = sandbox.scratch / f"{token}-cases.npz", sandbox.scratch / f"{token}-answer.npz"
-                        sent = [*definition.cases(), *definition.fresh(rng)]
-                        save_plain(cases, sent)
-                        cell.source = _grading_source(number, cases, out)
-                    client.timeout = max(1, int(min(options.cell_timeout, remaining)))
-                    client.execute_cell(cell, index)
-                    if number:
-                        answer = _read_answer(out)
-                        if isinstance(answer, str) and (_error(cell) or ("",))[0] == "KeyboardInterrupt":
-                            answer = f"time limit: the answer ran longer than {client.timeout} s and was interrupted"
-                        answers[number] = (sent, answer)
-                        cases.unlink(missing_ok=True)
-        except DeadKernelError:
-            problem = "the kernel died (the notebook crashed it, called os._exit, or ran out of memory)"
-        except CellTimeoutError:
-            problem = "a cell could not be interrupted after its time limit"
-        except Exception as err:  # the kernel did not start, or nbclient failed: report, go on
-            problem = f"{type(err).__name__}: {err}"
-        finally:
-            _stop(km)
+    exchange = {}
+    for cell in run.cells:
+        if number := cell.metadata.get("grading"):
+            definition = get_definition(number)
+            sent = [*definition.cases(), *definition.fresh(rng)]
+            exchange[number] = (sent, lambda cases, out, number=number: _grading_source(number, cases, out))
+    sandbox = {
+        "env": {"COURSE_FAST": "1" if options.fast else "0"},
+        "memory_bytes": int(options.memory_limit_gb * 2**30) if options.memory_limit_gb else None,
+        "max_processes": options.max_processes,
+        "cpu_seconds": int(options.notebook_timeout) + 60,  # one core each: CPU time is at most wall time
+        "scratch_bytes": options.scratch_mb * 2**20,
+    }
+    answers, problem = run_notebook(run, exchange, sandbox, options, core)
     return answers, {cell.get("id"): cell for cell in run.cells}, problem
-
-
-def _stop(km) -> None:
-    from jupyter_core.utils import run_sync
-
-    try:
-        if run_sync(km.is_alive)():
-            run_sync(km.shutdown_kernel)(now=True)
-        run_sync(km.cleanup_resources)() if hasattr(km, "cleanup_resources") else None
-    except Exception:  # a kernel that is already gone
-        pass
 
 
 def _error(cell) -> tuple[str, str] | None:
@@ -268,29 +150,39 @@ def _scan(nb, source: Source, exercise: Exercise) -> list[str]:
     return reference_uses(scanned, [c.source for c in cells], get_definition(exercise.number).references)
 
 
-def grade_submission(path: str | Path, source_dir: str | Path, options: Options = Options()) -> list[Result]:
-    """Grade one submitted notebook; one Result per exercise of its instructor notebook (never raises)."""
-    path = Path(path)
+def _unreadable(submission: Submission, sources: dict, message: str) -> list[Result]:
+    """Rows for a file that is no notebook: one per exercise of the notebook its name gives, else one."""
+    named = [s for stem, s in sources.items() if stem in submission.path.stem]
+    if len(named) == 1:
+        return [
+            Result(submission.student, named[0].stem, e.number, "error", 0, e.points, message)
+            for e in named[0].exercises
+        ]
+    return [Result(submission.student, submission.path.stem, "-", "error", 0, 0, message)]
+
+
+def grade_submission(
+    submission: Submission, source_dir: str | Path, options: Options | None = None, core: int | None = None
+) -> list[Result]:
+    """Grade one submitted notebook; one Result per exercise of its instructor notebook (never raises).
+
+    ``core``: the one core its kernel is pinned to (None: wherever the grader runs).
+    """
+    path, student, options = submission.path, submission.student, options or Options()
     sources = load_sources(str(Path(source_dir).resolve()))
     try:
-        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=NB_VERSION)
+        data = read_submission(path, int(options.max_submission_mb * 2**20))
+        nb = nbformat.reads(data.decode("utf-8"), as_version=NB_VERSION)
         source = match_source(nb, sources, path.stem)
     except Exception as err:  # not JSON, not a notebook, unreadable: all reported the same way
-        message = f"not a valid notebook: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
-        named = [s for stem, s in sources.items() if stem in path.stem]
-        if len(named) == 1:
-            return [
-                Result(student_name(path, named[0].stem), named[0].stem, e.number, "error", 0, e.points, message)
-                for e in named[0].exercises
-            ]
-        return [Result(student_name(path, ""), path.stem, "-", "error", 0, 0, message)]
+        text = str(err).splitlines()[0][:200] if str(err) else ""
+        return _unreadable(submission, sources, f"not a valid notebook: {type(err).__name__}: {text}")
     if source is None:
         message = (
             f"{path.name} matches no notebook of {source_dir}: it carries none of their exercise cells (ids like ex5-1)"
         )
-        return [Result(student_name(path, ""), path.stem, "-", "error", 0, 0, message)]
-    student = student_name(path, source.stem)
-    answers, cells, problem = _run(nb, source, student, options)
+        return [Result(student, path.stem, "-", "error", 0, 0, message)]
+    answers, cells, problem = _run(nb, source, student, options, core)
     results = []
     for exercise in source.exercises:
         status, points, message = _verdict(
@@ -304,17 +196,47 @@ def grade_submission(path: str | Path, source_dir: str | Path, options: Options 
     return results
 
 
+_CORE: list[int | None] = [None]  # the core of this grading worker, from _take_core
+
+
+def _take_core(cores) -> None:
+    _CORE[0] = cores.get()
+
+
 def _grade_one(args) -> list[Result]:
-    path, source_dir, options = args
+    submission, source_dir, options, core = args
     try:
-        return grade_submission(path, source_dir, options)
+        return grade_submission(submission, source_dir, options, core if core is not None else _CORE[0])
     except Exception as err:  # last line of defence: one submission never stops the others
-        return [Result(Path(path).parent.name, Path(path).stem, "-", "error", 0, 0, f"{type(err).__name__}: {err}")]
+        return [Result(submission.student, submission.path.stem, "-", "error", 0, 0, f"{type(err).__name__}: {err}")]
+
+
+def gather(arguments, source_dir: str | Path, options: Options | None = None) -> tuple[list, list]:
+    """Intake of the command line's files and folders: (submissions, skipped), each with whose it is."""
+    sources, options = load_sources(str(Path(source_dir).resolve())), options or Options()
+
+    def notebook(data: bytes, path: Path) -> str:
+        try:
+            found = match_source(nbformat.reads(data.decode("utf-8"), as_version=NB_VERSION), sources, path.stem)
+        except Exception:  # not a notebook: grade_submission reports it
+            return ""
+        return found.stem if found else ""
+
+    return intake([Path(a) for a in arguments], notebook, int(options.max_submission_mb * 2**20))
+
+
+def skipped_rows(skipped: list[Skipped]) -> list[Result]:
+    """One error row per skipped file, so that the report lists it."""
+    return [
+        Result(s.student or f"(unknown: {s.path.name})", s.path.stem, "-", "error", 0, 0, s.reason) for s in skipped
+    ]
 
 
 def grade(submissions, source_dir: str | Path, *, jobs: int = 1, options: Options | None = None) -> list[Result]:
-    """Grade every submission, at most ``jobs`` at a time, each in its own sandboxed kernel.
+    """Grade every submission, at most ``jobs`` at a time (no more than the cores), each in its own sandbox.
 
+    ``submissions``: Submission objects from :func:`gather` (the list a shard may filter by student), or
+    files and folders, gathered here (what is skipped gets an error row).
     Raises SandboxError when no sandbox can be made here, unless ``options.sandbox`` is False.
     A seed of 0 draws a new one (the fresh cases differ between runs; pass a seed to repeat a run).
     """
@@ -328,11 +250,46 @@ def grade(submissions, source_dir: str | Path, *, jobs: int = 1, options: Option
         )
     if not options.seed:
         options = replace(options, seed=secrets.randbelow(2**31 - 1) + 1)
-    work = [(str(path), str(source_dir), options) for path in submissions]
-    if jobs == 1 or len(work) < 2:
-        batches = [_grade_one(item) for item in work]
-    else:
-        # spawn, not fork: a fork of a process with threads (torch, a test runner) can deadlock in the child
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            batches = list(pool.map(_grade_one, work))
-    return [result for batch in batches for result in batch]
+    submissions, rows = list(submissions), []
+    if not all(isinstance(s, Submission) for s in submissions):
+        submissions, skipped = gather(submissions, source_dir, options)
+        rows = skipped_rows(skipped)
+    cores = usable_cores()
+    jobs = min(jobs, len(cores))
+    if jobs == 1 or len(submissions) < 2:
+        batches = [_grade_one((s, str(source_dir), options, cores[0])) for s in submissions]
+        return rows + [result for batch in batches for result in batch]
+    return rows + _in_workers(submissions, str(source_dir), options, cores[:jobs])
+
+
+def _in_pool(group: list, source_dir: str, options: Options, cores: list[int]) -> tuple[dict, list]:
+    """({index: rows}, the (index, submission) pairs whose worker died) for ``group``, one core per worker."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = multiprocessing.get_context("spawn")  # not fork: a fork of a threaded process can deadlock
+    queue = context.Queue()
+    for core in cores:
+        queue.put(core)
+    done, broken = {}, []
+    workers = min(len(cores), len(group))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_take_core, initargs=(queue,)) as pool:
+        futures = [(i, s, pool.submit(_grade_one, (s, source_dir, options, None))) for i, s in group]
+        for i, submission, future in futures:
+            try:
+                done[i] = future.result()
+            except BrokenProcessPool:
+                broken.append((i, submission))
+    return done, broken
+
+
+def _in_workers(submissions: list[Submission], source_dir: str, options: Options, cores: list[int]) -> list[Result]:
+    """Grade in len(cores) worker processes. A worker that dies (which no submission should be able to
+    cause) costs only the submissions it had: they are graded again, each in a worker of its own."""
+    results, broken = _in_pool(list(enumerate(submissions)), source_dir, options, cores)
+    for item in broken:
+        again, still = _in_pool([item], source_dir, options, cores[:1])
+        results |= again
+        for i, submission in still:
+            message = "the grading process died while grading this submission"
+            results[i] = [Result(submission.student, submission.path.stem, "-", "error", 0, 0, message)]
+    return [result for i in sorted(results) for result in results[i]]

@@ -11,9 +11,10 @@ What counts as reaching exercise E's reference, in the cells the student wrote o
 * an attribute chain that resolves to it (``layers.conv2d_forward`` after ``from course_utils import
   layers``), or any attribute of that name on a course module;
 * its name in a string next to an import of its module (``getattr(layers, "conv2d_forward")``);
-* any use of ``course_utils.exercises``, where every exercise's answer lives.
+* any use of ``course_utils.instructor`` (where every exercise's answer lives), or of the grading
+  machinery (``course_utils.checking.harness``, ``.registry``).
 
-The grader also watches at run time which functions the student's answer calls (``exercises.harness``).
+The grader also watches at run time which functions the student's answer calls (``checking.harness``).
 Neither catches code copied by hand from the reference's source: that is plagiarism, for the instructor.
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Iterable
 
 __all__ = ["module_aliases", "reference_uses"]
 
-_ANSWERS = "course_utils.exercises"
+_ANSWERS = ("course_utils.instructor", "course_utils.checking.harness", "course_utils.checking.registry")
 
 
 def _parse(source: str) -> ast.AST | None:
@@ -81,7 +82,7 @@ def reference_uses(scanned: Iterable[str], all_sources: Iterable[str], reference
         imported = set(_aliases(tree).values())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("course_utils"):
-                if any(a.name == "*" for a in node.names) and node.module in modules | {_ANSWERS}:
+                if any(a.name == "*" for a in node.names) and node.module in modules | set(_ANSWERS):
                     found.add(f"{node.module}.*")
             if isinstance(node, (ast.Name, ast.Attribute)):
                 dotted = node.id if isinstance(node, ast.Name) else None
@@ -92,7 +93,7 @@ def reference_uses(scanned: Iterable[str], all_sources: Iterable[str], reference
                     found.add(dotted)
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 text = node.value
-                if _ANSWERS in text or any(ref in text for ref in wanted):
+                if any(name in text for name in (*_ANSWERS, *wanted)):
                     found.add(text[:80])
                 elif text in names and any(m in modules for m in imported | set(aliases.values())):
                     found.add(f"getattr(..., {text!r})")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["Result", "FIELDS", "write_report", "write_gradebook", "write_feedback", "summary"]
+__all__ = ["Result", "FIELDS", "write_report", "read_report", "write_gradebook", "write_feedback", "summary"]
 
 
 @dataclass
@@ -43,6 +43,23 @@ def write_report(results: Sequence[Result], path: str | Path) -> None:
             row = asdict(result)
             row["points"], row["max_points"] = _number(result.points), _number(result.max_points)
             writer.writerow(row)
+
+
+def read_report(path: str | Path) -> list[Result]:
+    """The rows of a report :func:`write_report` wrote (for ``course grade --resume``)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [
+            Result(
+                row["student"],
+                row["notebook"],
+                row["exercise"],
+                row["status"],
+                float(row["points"]),
+                float(row["max_points"]),
+                row["message"],
+            )
+            for row in csv.DictReader(handle)
+        ]
 
 
 def _totals(results: Sequence[Result]) -> tuple[list[str], list[str], dict, dict]:

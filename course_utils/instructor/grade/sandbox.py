@@ -6,12 +6,16 @@ What the kernel gets:
 
 * no network (its own empty network namespace), its own process, IPC and host-name namespaces;
 * a read-only view of the system (``/usr``, ``/etc``), of Python and its environment, of the
-  ``course_utils`` package and of the data folder, and nothing else of the machine: not the instructor
+  ``course_utils`` package and of the data folder (symbolic links resolved before binding, and
+  ``COURSE_DATA`` set to the resolved folder), and nothing else of the machine: not the instructor
   source, not the other submissions, not the report;
-* one writable folder, a scratch folder that is thrown away (its working directory and ``HOME``), and a
-  folder for its sockets;
-* limits: address space, number of processes, CPU time and file size (``setrlimit``), plus the
-  grader's own time limits per cell and per notebook;
+* a private scratch folder (its working directory and ``HOME``) and ``/tmp``, each a tmpfs of at most
+  ``scratch_bytes``: memory of its own that no other kernel can fill, and that it cannot grow past;
+* the exchange folder of its grading cells, read-only, with only its answer files writable
+  (``course_utils.instructor.grade.answers``), and a folder for its sockets;
+* limits: address space, number of processes, CPU time and file size (``setrlimit``), one core of its
+  own that it cannot leave (``course_utils.instructor.grade.confine``), plus the grader's own time limits
+  per cell and per notebook, after which its whole process tree is killed;
 * when the grader runs as root, the kernel does not: it runs as an unprivileged user id of its own,
   without capabilities and with ``no_new_privs`` (``setpriv``).
 
@@ -35,8 +39,18 @@ from jupyter_client.manager import AsyncKernelManager
 
 import course_utils
 from course_utils.data import data_root, repo_data_dir
+from course_utils.instructor.grade.answers import MAX_ANSWER_BYTES
+from course_utils.instructor.grade.confine import pin_to, seccomp_program
 
-__all__ = ["SandboxError", "sandbox_problem", "Sandbox", "SandboxedKernelManager", "unconfined_kernel_manager"]
+__all__ = [
+    "SandboxError",
+    "sandbox_problem",
+    "kernel_python",
+    "data_folder",
+    "Sandbox",
+    "SandboxedKernelManager",
+    "unconfined_kernel_manager",
+]
 
 # A fresh high user id per sandbox: no two kernels share one, so the process limit of one submission
 # (a fork bomb, whose processes may still be dying when the next kernel starts) cannot starve another.
@@ -78,9 +92,21 @@ def _inside(path: Path, others) -> bool:
     return any(path != other and path.is_relative_to(other) for other in others)
 
 
+def kernel_python() -> Path:
+    """The interpreter the kernel runs: the environment's own, by its resolved path (a linked venv too)."""
+    candidate = Path(sys.prefix).resolve() / "bin" / "python"
+    return candidate if candidate.exists() else Path(sys.executable)
+
+
+def data_folder() -> Path:
+    """The data folder the kernel sees, its links resolved: ``$COURSE_DATA``'s, else the repository's."""
+    root = data_root()
+    return (root if root.is_dir() else repo_data_dir()).resolve()
+
+
 @dataclass
 class Sandbox:
-    """The bwrap command line for one kernel: ``scratch`` is its only writable folder besides ``sockets``."""
+    """The bwrap command line for one kernel: ``scratch`` (a tmpfs) and the answer files are what it may write."""
 
     scratch: Path
     sockets: Path
@@ -88,24 +114,61 @@ class Sandbox:
     memory_bytes: int | None = 8 * 2**30
     max_processes: int = 256
     cpu_seconds: int = 3600
-    max_file_bytes: int = 2**30
+    max_file_bytes: int = MAX_ANSWER_BYTES
+    scratch_bytes: int = 256 * 2**20
+    core: int | None = None
+    exchange: Path | None = None
+    answers: list[Path] = field(default_factory=list)
     uid: int | None = field(default_factory=_fresh_uid)
+    seccomp_fd: int | None = None
 
     def read_only(self) -> list[Path]:
         """What the kernel may read: Python, its environment, the package, the data; never the project."""
-        paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.executable).resolve().parent}
+        paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), kernel_python().resolve().parent}
         paths.add(Path(course_utils.__file__).resolve().parent)
-        for data in (data_root(), repo_data_dir()):
+        for data in (data_folder(), repo_data_dir()):
             if data.is_dir():
                 paths.add(data.resolve())
         return sorted(p for p in paths if not _inside(p, paths) and not _inside(p, [Path("/usr")]))
 
     def prepare(self) -> None:
-        """Create the two writable folders, owned by the kernel's user id."""
+        """Create the socket folder (and, for --no-sandbox, the scratch folder), owned by the kernel's user."""
         for folder in (self.scratch, self.sockets):
             folder.mkdir(parents=True, exist_ok=True)
             if self.uid is not None:
                 os.chown(folder, self.uid, self.uid)
+
+    def environment(self) -> dict[str, str]:
+        """The kernel's whole environment: nothing of the grader's but what is listed here."""
+        return {
+            "PATH": f"{kernel_python().parent}:/usr/bin:/bin",
+            "HOME": str(self.scratch),
+            "IPYTHONDIR": str(self.scratch / ".ipython"),
+            "MPLCONFIGDIR": str(self.scratch / ".matplotlib"),
+            "LANG": "C.UTF-8",
+            **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},  # one core
+            **self.env,
+            "PYTHONPATH": str(Path(course_utils.__file__).resolve().parent.parent),  # this package, not another
+            "COURSE_DATA": str(data_folder()),
+        }
+
+    def _mounts(self) -> list[str]:
+        args, made = [], {Path("/"), Path("/tmp"), Path("/usr"), Path("/etc")}
+        binds = [("--ro-bind", p) for p in self.read_only()] + [("--bind", self.sockets)]
+        binds += [("--tmpfs", self.scratch)] + ([("--ro-bind", self.exchange)] if self.exchange else [])
+        for flag, path in binds:
+            for parent in reversed(path.parents):
+                if parent not in made and not _inside(parent, [Path("/usr"), Path("/etc")]):
+                    args += ["--dir", str(parent)]
+                    made.add(parent)
+            if flag == "--tmpfs":
+                args += ["--perms", "1777", "--size", str(self.scratch_bytes), "--tmpfs", str(path)]
+            else:
+                args += [flag, str(path), str(path)]
+            made.add(path)
+        for answer in self.answers:  # over the read-only exchange folder: these files only are writable
+            args += ["--bind", str(answer), str(answer)]
+        return args
 
     def argv(self) -> list[str]:
         """bwrap's command line up to (not including) the program it runs."""
@@ -116,35 +179,33 @@ class Sandbox:
                 args += ["--symlink", os.readlink(top), str(top)]
             elif top.is_dir():
                 args += ["--ro-bind", str(top), str(top)]
-        args += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-        made = {Path("/"), Path("/tmp"), Path("/usr"), Path("/etc")}
-        binds = [("--ro-bind", p) for p in self.read_only()] + [("--bind", self.scratch), ("--bind", self.sockets)]
-        for flag, path in binds:
-            for parent in reversed(path.parents):
-                if parent not in made and not _inside(parent, [Path("/usr"), Path("/etc")]):
-                    args += ["--dir", str(parent)]
-                    made.add(parent)
-            args += [flag, str(path), str(path)]
-            made.add(path)
-        env = {
-            "PATH": f"{_kernel_python().parent}:/usr/bin:/bin",
-            "PYTHONPATH": str(Path(course_utils.__file__).resolve().parent.parent),  # the package bound above
-            "HOME": str(self.scratch),
-            "IPYTHONDIR": str(self.scratch / ".ipython"),
-            "MPLCONFIGDIR": str(self.scratch / ".matplotlib"),
-            "LANG": "C.UTF-8",
-            **self.env,
-        }
+        args += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev"]
+        args += ["--perms", "1777", "--size", str(self.scratch_bytes), "--tmpfs", "/tmp", *self._mounts()]
+        if self.seccomp_fd is not None:
+            args += ["--seccomp", str(self.seccomp_fd)]
         args += ["--chdir", str(self.scratch), "--clearenv"]
-        for key, value in env.items():
+        for key, value in self.environment().items():
             args += ["--setenv", key, value]
         if self.uid is not None:
             args += ["--", "setpriv", "--reuid", str(self.uid), "--regid", str(self.uid), "--clear-groups"]
             args += ["--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
         return [*args, "--"]
 
+    def load_seccomp(self) -> None:
+        """Write the seccomp program to a file bwrap reads by descriptor (pass ``seccomp_fd`` on to it)."""
+        program = seccomp_program()
+        if program is not None and self.seccomp_fd is None:
+            self.seccomp_fd = os.memfd_create("course-grade-seccomp", 0)  # inheritable: bwrap reads it
+            os.write(self.seccomp_fd, program)
+            os.lseek(self.seccomp_fd, 0, os.SEEK_SET)
+
+    def close(self) -> None:
+        if self.seccomp_fd is not None:
+            os.close(self.seccomp_fd)
+            self.seccomp_fd = None
+
     def set_limits(self) -> None:
-        """Run in the child before bwrap starts (``preexec_fn``): the limits pass on to the kernel."""
+        """Run in the child before bwrap starts (``preexec_fn``): the limits and the core pass on to the kernel."""
         limits = [
             (resource.RLIMIT_NPROC, self.max_processes),
             (resource.RLIMIT_CPU, self.cpu_seconds),
@@ -155,11 +216,7 @@ class Sandbox:
             limits.append((resource.RLIMIT_AS, self.memory_bytes))
         for kind, value in limits:
             resource.setrlimit(kind, (value, value))
-
-
-def _kernel_python() -> Path:
-    """This Python as the sandbox sees it: through the real venv folder (a linked .venv is not bound)."""
-    return Path(sys.prefix).resolve() / "bin" / Path(sys.executable).name
+        pin_to(self.core)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -169,7 +226,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(transport="ipc", ip=str(sandbox.sockets / "kernel"), **kwargs)
         self.connection_file = str(sandbox.sockets / "connection.json")
         self._sandbox = sandbox
-        command = [*sandbox.argv(), str(_kernel_python()), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        command = [*sandbox.argv(), str(kernel_python()), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         # interrupts travel as messages: a signal would reach bwrap, not the kernel inside it
         self._kernel_spec = KernelSpec(
             argv=command, display_name="sandboxed Python", language="python", interrupt_mode="message"

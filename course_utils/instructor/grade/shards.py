@@ -4,7 +4,8 @@ puts the shares back together into the report, gradebook and feedback that one r
 Not a notebook topic; docs/instructors.md shows a Kubernetes indexed Job and a Slurm array.
 
 * A share is by student, so each student's files, and so their feedback file, come from one shard.
-  Every shard names the students of all the submissions it is given (cheap: no kernel runs), sorts
+  Every shard names the students of all the submissions it is given by the grader's own intake
+  (``grading.gather``: cheap, no kernel runs), sorts
   them by a hash of the name and takes every N-th from K (0-based, as JOB_COMPLETION_INDEX and
   SLURM_ARRAY_TASK_ID count): the shares differ by at most one student and need no coordination.
 * A student's fresh cases are drawn from the seed, the student and the notebook only, so a student
@@ -17,28 +18,19 @@ Not a notebook topic; docs/instructors.md shows a Kubernetes indexed Job and a S
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
-import os
-import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-import nbformat
-
 from course_utils.instructor.grade.reports import Result
-from course_utils.instructor.grade.submissions import load_sources, match_source, student_name
-from course_utils.instructor.notebooks import NB_VERSION
 
 __all__ = [
     "ShardError",
     "parse_shard",
-    "read_submission",
-    "student_of",
     "assign",
-    "select",
+    "split",
     "ordered",
     "shard_file",
     "write_shard",
@@ -46,7 +38,6 @@ __all__ = [
 ]
 
 _FORMAT = "course-grade-shard/1"
-_MAX_NOTEBOOK_BYTES = 16 * 2**20
 
 
 class ShardError(ValueError):
@@ -64,40 +55,6 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
-def student_of(path: str | Path, source_dir: str | Path) -> str:
-    """The student ``course grade`` names for this file (as ``grade_submission`` does), without running it."""
-    path = Path(path)
-    sources = load_sources(str(Path(source_dir).resolve()))
-    try:
-        nb = read_submission(path)  # a regular file of bounded size only: a FIFO must not hang every shard
-        source = match_source(nb, sources, path.stem)
-    except Exception:  # unreadable: the grader names it from its file name, as here
-        named = [stem for stem in sources if stem in path.stem]
-        return student_name(path, named[0] if len(named) == 1 else "")
-    return student_name(path, source.stem if source else "")
-
-
-def read_submission(path: Path) -> nbformat.NotebookNode:
-    """A submitted notebook, opened only if it is a regular file of at most 16 MB (no link, FIFO, device).
-
-    Opened without following a link and without blocking, then checked on the open file (no race).
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as err:
-        if err.errno == errno.ELOOP:
-            raise ValueError("a symbolic link, not a regular file") from None
-        raise
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError("not a regular file")
-        if info.st_size > _MAX_NOTEBOOK_BYTES:
-            raise ValueError(f"larger than {_MAX_NOTEBOOK_BYTES // 2**20} MB")
-        text = handle.read(_MAX_NOTEBOOK_BYTES + 1).decode("utf-8")
-    return nbformat.reads(text, as_version=NB_VERSION)
-
-
 def _rank(student: str) -> str:
     return hashlib.sha256(student.encode("utf-8")).hexdigest()
 
@@ -108,11 +65,15 @@ def assign(students: Iterable[str], n: int) -> dict[str, int]:
     return {student: index % n for index, student in enumerate(ranked)}
 
 
-def select(submissions: Sequence, source_dir, k: int, n: int) -> tuple[list[Path], dict[str, int]]:
-    """(this shard's submissions in their given order, every student's shard)."""
-    named = [(Path(path), student_of(path, source_dir)) for path in submissions]
-    shard = assign((student for _, student in named), n)
-    return [path for path, student in named if shard[student] == k], shard
+def split(picked: Sequence, skipped: Sequence, k: int, n: int) -> tuple[list, list, dict[str, int]]:
+    """Shard K's share of the intake (``grading.gather``), by student: (submissions, skipped, every student's shard).
+
+    A skipped file whose student is not known goes to shard 0, so that the merged report lists it once.
+    """
+    shard = assign([s.student for s in picked] + [s.student for s in skipped if s.student], n)
+    mine = [s for s in picked if shard[s.student] == k]
+    kept = [s for s in skipped if (shard[s.student] == k if s.student else k == 0)]
+    return mine, kept, shard
 
 
 def ordered(results: Sequence[Result]) -> list[Result]:

@@ -13,38 +13,45 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
+import nbformat
 import numpy as np
 
-from course_utils.instructor.grade.shards import read_submission
+from course_utils.instructor.grade.grading import gather
+from course_utils.instructor.grade.intake import read_submission
 from course_utils.instructor.grade.similarity import Answer, Findings, Settings
-from course_utils.instructor.grade.submissions import Source, load_sources, match_source, student_name
+from course_utils.instructor.grade.submissions import Source, load_sources, match_source
+from course_utils.instructor.notebooks import NB_VERSION
+
+_MAX_NOTEBOOK_BYTES = 32 * 2**20  # as course grade's intake
 
 __all__ = ["collect_answers", "course_code", "PAIR_FIELDS", "write_pairs", "write_short", "write_html", "write_all"]
 
 
 def collect_answers(submissions: Iterable[Path], source_dir: Path) -> tuple[list[Answer], list[tuple[str, str]]]:
-    """Every exercise cell of every submission, and the files skipped with why (one file per student and notebook)."""
+    """Every exercise cell of every submission, and the files skipped with why.
+
+    Files, folders and whose each file is come from the grader's own intake (``grading.gather``): the same
+    students, the same refusals (links, FIFOs, oversized files, two files for one notebook).
+    """
     sources = load_sources(str(Path(source_dir).resolve()))
-    answers, skipped, seen = [], [], set()
-    for path in map(Path, submissions):
+    picked, refused = gather(list(submissions), source_dir)
+    skipped = [(str(s.path), s.reason) for s in refused]
+    answers = []
+    for submission in picked:
         try:
-            nb = read_submission(path)
-        except Exception as err:  # unreadable, not a notebook, not a regular file
-            skipped.append((str(path), f"not read: {type(err).__name__}: {str(err)[:200]}"))
+            data = read_submission(submission.path, _MAX_NOTEBOOK_BYTES)
+            nb = nbformat.reads(data.decode("utf-8"), as_version=NB_VERSION)
+        except Exception as err:  # unreadable, not a notebook
+            skipped.append((str(submission.path), f"not read: {type(err).__name__}: {str(err)[:200]}"))
             continue
-        source: Source | None = match_source(nb, sources, path.stem)
+        source: Source | None = match_source(nb, sources, submission.path.stem)
         if source is None:
-            skipped.append((str(path), f"matches no notebook of {source_dir}"))
+            skipped.append((str(submission.path), f"matches no notebook of {source_dir}"))
             continue
-        student = student_name(path, source.stem)
-        if (student, source.stem) in seen:
-            skipped.append((str(path), f"a second file of {student} for {source.stem}; the first one is compared"))
-            continue
-        seen.add((student, source.stem))
         cells = {cell.get("id"): cell for cell in nb.cells if cell.cell_type == "code"}
         for exercise in source.exercises:
             if exercise.cell_id in cells:
-                answers.append(Answer(student, source.stem, exercise.number, cells[exercise.cell_id].source))
+                answers.append(Answer(submission.student, source.stem, exercise.number, cells[exercise.cell_id].source))
     return answers, skipped
 
 

@@ -1,4 +1,4 @@
-"""Which instructor notebook a submitted file is, and whose: matching by content, naming by file or folder.
+"""Which instructor notebook a submitted file is: matching by content (whose it is: ``intake``).
 
 Not a notebook topic; used by ``course_utils.instructor.grade.grading``.
 """
@@ -6,7 +6,6 @@ Not a notebook topic; used by ``course_utils.instructor.grade.grading``.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import nbformat
 from course_utils.instructor.notebooks import read_notebook
 from course_utils.instructor.release import Exercise, find_exercises
 
-__all__ = ["Source", "load_sources", "match_source", "student_name"]
+__all__ = ["Source", "load_sources", "match_source"]
 
 
 @dataclass
@@ -49,13 +48,3 @@ def match_source(nb, sources: dict[str, Source], file_stem: str = "") -> Source 
     tied = [stem for stem, score in scores.items() if score == best] if best else []
     named = [stem for stem in tied if stem in file_stem]
     return sources[(named or tied)[0]] if len(named) == 1 or len(tied) == 1 else None
-
-
-def student_name(path: Path, notebook: str) -> str:
-    """The file name without the notebook's name ("smithjane_1234_05_mlp_on_images" -> "smithjane_1234"),
-    or, when nothing is left (or the file was renamed), the folder's name."""
-    if notebook and notebook in path.stem:
-        rest = re.sub(r"\s*\(\d+\)\s*$", "", path.stem.replace(notebook, " ")).strip(" -_.")
-        if rest:
-            return rest
-    return path.parent.name or path.stem

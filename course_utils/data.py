@@ -80,9 +80,8 @@ class DataCorruptError(ValueError):
 
 
 def repo_data_dir() -> Path:
-    """Where the course writes (downloads, decoded caches, saved models): ``$COURSE_CACHE`` if set (the class
-    hub sets it to a folder in each student's home, since the installed package is read-only there), else
-    the repository's own ``data/`` folder."""
+    """Where the course writes (downloads, caches, saved models): ``$COURSE_CACHE`` if set (the class hub: the
+    student's home; its installed package is read-only), else the repository's ``data/``."""
     env = os.environ.get("COURSE_CACHE", "").strip()
     return Path(env).expanduser() if env else REPO_DIR / "data"
 

@@ -28,7 +28,9 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 def main(path: str) -> dict:
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(Path(path).parent)}})
+    client = NotebookClient(
+        nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(Path(path).parent)}}
+    )
     peak, stop, cells = [0], threading.Event(), []
 
     def sample(pid: int) -> None:

@@ -65,7 +65,9 @@ def test_book_button_only_when_a_hub_is_configured():
 
 
 def test_course_links_prints_a_link_per_student_notebook(capsys):
-    assert main(["links", "--hub", "https://hub", "--repo", "https://git/x/cnn", "--edition", str(REPO / "student")]) == 0
+    assert (
+        main(["links", "--hub", "https://hub", "--repo", "https://git/x/cnn", "--edition", str(REPO / "student")]) == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Students' clone folder: ~/cnn"
     names = sorted(p.name for p in (REPO / "student").glob("[0-9][0-9]_*.ipynb"))
@@ -173,9 +175,13 @@ def test_collect_takes_only_the_owners_regular_files_at_the_notebooks_own_path(t
         f"s1234/{NB02}"
     ]
     line = result.line()
-    for expected in ("03_backprop.ipynb: a symbolic link", "04_sgd.ipynb: 04_sgd.ipynb is not a regular file",
-                     "05_mlp_on_images.ipynb: 05_mlp_on_images.ipynb belongs to uid 0", "06_convolution.ipynb: not there",
-                     "02_probabilistic_losses-Copy1.ipynb: not a course notebook's own path"):  # fmt: skip
+    for expected in (
+        "03_backprop.ipynb: a symbolic link",
+        "04_sgd.ipynb: 04_sgd.ipynb is not a regular file",
+        "05_mlp_on_images.ipynb: 05_mlp_on_images.ipynb belongs to uid 0",
+        "06_convolution.ipynb: not there",
+        "02_probabilistic_losses-Copy1.ipynb: not a course notebook's own path",
+    ):
         assert expected in line, line
 
 
@@ -213,3 +219,18 @@ def test_course_cache_moves_what_the_course_writes_into_the_home(monkeypatch, tm
     assert repo_data_dir() == tmp_path / ".cache" / "cnn-course"
     monkeypatch.delenv("COURSE_CACHE")
     assert repo_data_dir() == REPO / "data"
+
+
+def test_the_book_shows_the_hub_button_only_when_configured(monkeypatch):
+    from course_utils.instructor.notebooks import read_notebook
+    from course_utils.instructor.site import book_notebook
+
+    nb = read_notebook(REPO / "notebooks" / NB02)
+    monkeypatch.delenv("COURSE_HUB_URL", raising=False)
+    monkeypatch.delenv("COURSE_HUB_REPO", raising=False)
+    assert "button-link" not in book_notebook(nb, NB02).cells[1].source
+    hub, repo = "https://hub.example.edu", "https://git.example.edu/cnn/cnn-course"
+    monkeypatch.setenv("COURSE_HUB_URL", hub)
+    monkeypatch.setenv("COURSE_HUB_REPO", repo)
+    run_line = book_notebook(nb, NB02).cells[1].source
+    assert run_line.startswith(f"```{{button-link}} {nbgitpuller_link(hub, repo, NB02)}")

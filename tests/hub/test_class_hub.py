@@ -19,10 +19,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from course_utils.instructor.hub.links import clone_folder, nbgitpuller_link
 from tests.hub.conftest import ARTIFACTS, REPO, edition_folder, wait_for
 
-from course_utils.instructor.hub.links import clone_folder, nbgitpuller_link
-
+# the project's Python by its real path: course grade's sandbox binds the resolved environment, and a
+# worktree's .venv may be a symbolic link to another checkout's
+COURSE_PYTHON = str(Path(sys.prefix).resolve() / "bin" / "python")
 NB02, NB03 = "02_probabilistic_losses.ipynb", "03_backprop.ipynb"
 RIGHT = """def bernoulli_nll(logits, y):
     z = logits
@@ -60,9 +62,29 @@ def _cell(path: Path, cell_id: str) -> str:
     return "".join(next(c for c in nb["cells"] if c.get("id") == cell_id)["source"])
 
 
+def wait_until(condition, seconds: float):
+    """``condition()``'s first true value within ``seconds``, else None (for retrying an action)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.5)
+    return None
+
+
+def _source(page, path: str, cell_id: str) -> str | None:
+    """The cell's source in the page's JupyterLab, or None while the page is elsewhere or navigating."""
+    from playwright.sync_api import Error
+
+    try:
+        return page.evaluate(CELL_SOURCE, [path, cell_id])
+    except Error:  # the page navigated under us (nbgitpuller's redirect): ask again
+        return None
+
+
 def _open_link(page, hub, link: str, name: str, login: bool) -> None:
     """Follow the nbgitpuller link (logging in first when asked) until the notebook is open in JupyterLab."""
-    relative = link[len(hub.url):]
+    relative = link[len(hub.url) :]
     if login:
         page.goto(f"{hub.url}/hub/login?{urlencode({'next': relative})}")
         page.fill("#username_input", name)
@@ -71,7 +93,7 @@ def _open_link(page, hub, link: str, name: str, login: bool) -> None:
     else:
         page.goto(hub.url + relative)
     try:
-        wait_for(f"{name}'s JupyterLab on {NB02}", lambda: page.evaluate(CELL_SOURCE, [NB02, "ex2-2"]) is not None,
+        wait_for(f"{name}'s JupyterLab on {NB02}", lambda: _source(page, NB02, "ex2-2") is not None,
                  timeout=300, every=2)  # fmt: skip
     except BaseException:
         page.screenshot(path=str(ARTIFACTS / f"failed-{name}.png"))
@@ -83,7 +105,7 @@ def test_a_class_works_on_the_hub_from_link_to_gradebook(hub, browser, tmp_path)
     students, hub = hub
     link = nbgitpuller_link(hub.url, str(hub.repo), NB02)
     folder = clone_folder(str(hub.repo))
-    roles = dict(zip(students.names, ANSWERS))
+    roles = dict(zip(students.names, ANSWERS, strict=True))
     pages = {}
 
     # 1. each student logs in, follows the link, gets their own copy, answers (or not) and saves
@@ -111,7 +133,7 @@ def test_a_class_works_on_the_hub_from_link_to_gradebook(hub, browser, tmp_path)
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     edition_folder(hub.notebooks, hub.edition)
     published = subprocess.run(
-        [sys.executable, "-m", "course_utils.instructor.cli", "publish", str(hub.edition), str(hub.repo)],
+        [COURSE_PYTHON, "-m", "course_utils.instructor.cli", "publish", str(hub.edition), str(hub.repo)],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert f"{NB02} (1 cell changed)" in published and f"{NB03} (1 cell changed)" in published, published
@@ -120,7 +142,7 @@ def test_a_class_works_on_the_hub_from_link_to_gradebook(hub, browser, tmp_path)
     for name, role in roles.items():
         page = pages[name]
         _open_link(page, hub, link, name, login=False)
-        wait_for(f"the fix in {name}'s 02", lambda page=page: FIX_02 in (page.evaluate(CELL_SOURCE, [NB02, "cell-02"]) or ""))
+        wait_for(f"the fix in {name}'s 02", lambda page=page: FIX_02 in (_source(page, NB02, "cell-02") or ""))
         clone = students.home(name) / folder
         assert FIX_02 in _cell(clone / NB02, "cell-02")
         assert FIX_03 in _cell(clone / NB03, fixed[NB03])
@@ -134,12 +156,16 @@ def test_a_class_works_on_the_hub_from_link_to_gradebook(hub, browser, tmp_path)
     page.evaluate("() => window.jupyterapp.commands.execute('terminal:create-new')")
     terminal = page.locator(".jp-Terminal").last
     terminal.wait_for()
-    wait_for("the terminal's prompt", lambda: "$" in (terminal.inner_text() or ""), timeout=120)
-    terminal.click()
     target = students.home(other) / folder / NB02
-    page.keyboard.type(f"cat {target} > ~/probe.out 2> ~/probe.err; echo $? > ~/probe.rc\n")
     rc_file = students.home(reader) / "probe.rc"
-    wait_for("the terminal's command", lambda: rc_file.exists() and rc_file.read_text().strip(), timeout=120)
+    command = f"cat {target} > ~/probe.out 2> ~/probe.err; echo $? > ~/probe.rc\n"
+
+    def typed() -> bool:  # the shell may not listen yet when the terminal shows: the command is safe to repeat
+        terminal.click()
+        page.keyboard.type(command)
+        return bool(wait_until(lambda: rc_file.exists() and rc_file.read_text().strip(), 15))
+
+    wait_for("the terminal's command to run", typed, timeout=240, every=0)
     assert rc_file.read_text().strip() != "0"
     assert "Permission denied" in (students.home(reader) / "probe.err").read_text()
     assert (students.home(reader) / "probe.out").read_text() == ""
@@ -151,7 +177,7 @@ def test_a_class_works_on_the_hub_from_link_to_gradebook(hub, browser, tmp_path)
     roster.write_text("hub_user,lms_id\n" + "".join(f"{n},{i}\n" for n, i in lms.items()))
     out = tmp_path / "submissions"
     collected = subprocess.run(
-        [sys.executable, "-m", "course_utils.instructor.cli", "collect", *(str(students.home(n)) for n in roles),
+        [COURSE_PYTHON, "-m", "course_utils.instructor.cli", "collect", *(str(students.home(n)) for n in roles),
          "--out", str(out), "--folder", folder, "--roster", str(roster), "--edition", str(hub.edition)],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
@@ -160,7 +186,7 @@ def test_a_class_works_on_the_hub_from_link_to_gradebook(hub, browser, tmp_path)
         assert re.search(rf"^{lms[name]} \(.*{name}\): 00_welcome.ipynb, ", collected, re.M), collected
     report = tmp_path / "report.csv"
     graded = subprocess.run(
-        [sys.executable, "-m", "course_utils.instructor.cli", "grade", *(str(out / i / NB02) for i in lms.values()),
+        [COURSE_PYTHON, "-m", "course_utils.instructor.cli", "grade", *(str(out / i / NB02) for i in lms.values()),
          "--source", str(REPO / "notebooks"), "--out", str(report)],
         capture_output=True, text=True,
     )  # fmt: skip
@@ -168,7 +194,11 @@ def test_a_class_works_on_the_hub_from_link_to_gradebook(hub, browser, tmp_path)
     assert graded.returncode == 0, graded.stdout + graded.stderr
     rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(report.open())}
     by_role = {role: rows[lms[name], "2.2"] for name, role in roles.items()}
-    assert (by_role["right"]["status"], by_role["right"]["points"], by_role["right"]["max_points"]) == ("passed", "2", "2")
+    assert (by_role["right"]["status"], by_role["right"]["points"], by_role["right"]["max_points"]) == (
+        "passed",
+        "2",
+        "2",
+    )
     assert (by_role["wrong"]["status"], by_role["wrong"]["points"]) == ("failed", "0")
     assert "wrong sign" in by_role["wrong"]["message"], by_role["wrong"]["message"]
     assert (by_role["none"]["status"], by_role["none"]["points"]) == ("not attempted", "0")

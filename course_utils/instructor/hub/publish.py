@@ -32,6 +32,7 @@ def _git(repo: Path, *args: str, check: bool = True) -> str:
 
 def cell_changes(old: str, new: str) -> tuple[int, int, int]:
     """(added, removed, changed) cells between two notebooks' JSON texts, cells matched by id."""
+
     def cells(text: str) -> dict:
         return {c.get("id", str(i)): (c["cell_type"], c.get("source")) for i, c in enumerate(json.loads(text)["cells"])}
 
@@ -53,8 +54,11 @@ def summarize(repo: Path) -> str:
             old = _git(repo, "show", f"HEAD:{path}")
             new = (repo / path).read_text(encoding="utf-8")
             added, removed, changed = cell_changes(old, new)
-            bits = [f"{n} cell{'s' * (n != 1)} {what}" for n, what in ((changed, "changed"), (added, "added"),
-                                                                       (removed, "removed")) if n]
+            bits = [
+                f"{n} cell{'s' * (n != 1)} {what}"
+                for n, what in ((changed, "changed"), (added, "added"), (removed, "removed"))
+                if n
+            ]
             parts.append(f"{path} ({', '.join(bits) or 'metadata'})")
         else:
             parts.append(f"{path} ({ {'A': 'new', 'D': 'removed'}.get(status, 'changed') })")

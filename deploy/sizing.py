@@ -16,7 +16,10 @@ import math
 import sys
 from pathlib import Path
 
-__all__ = ["SIZING", "CLASSES", "NODE", "per_student", "limits", "class_table", "markdown_table"]
+__all__ = [
+    "SIZING", "CLASSES", "NODE", "per_student", "limits", "class_table", "markdown_table", "markdown_measured",
+    "markdown_per_student",
+]  # fmt: skip
 
 SIZING = Path(__file__).resolve().parent / "sizing.json"
 CLASSES = (50, 200, 1000)
@@ -81,6 +84,30 @@ def markdown_table(measured: dict) -> str:
             f"| {row['nodes']} | {row['cpu_all_training']:g} cores | {row['training_slowdown']:g}× the measured |"
         )
     return "\n".join(lines)
+
+
+def markdown_measured(m: dict) -> str:
+    """The measurements as docs/deploy.md lists them."""
+    starts = m["server_start_s"]
+    return "\n".join([
+        f"- a student's kernel through notebook 08 (full mode, every exercise left to the course's fallback, "
+        f"`deploy/measure.py`): **{m['kernel_peak_memory_mb']:,} MB** peak resident memory;",
+        f"- its training cell (`{m['training_cell']}`): **{m['training_cpu_cores']:g} cores** on average over "
+        f"{m['training_wall_s']:g} s, with other jobs on the machine (load average {m['load_average_1min']:g} "
+        f"on {m['cpu_count']} cores), so alone it would use at least this much;",
+        f"- a single-user server (`make test-hub`, three students one after another): started in "
+        f"**{min(starts):g}–{max(starts):g} s**, holding **{m['idle_server_mb']:g} MB** without its kernel.",
+    ])  # fmt: skip
+
+
+def markdown_per_student(m: dict) -> str:
+    s = per_student(m)
+    return "\n".join([
+        "| per student | guaranteed | limit |",
+        "|---|---|---|",
+        f"| memory | {s['memory_guarantee_gb']:g} GB | {s['memory_limit_gb']:g} GB |",
+        f"| CPU | {s['cpu_guarantee']:g} cores | {s['cpu_limit']:g} cores |",
+    ])  # fmt: skip
 
 
 def main(argv: list[str]) -> int:

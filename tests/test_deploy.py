@@ -71,6 +71,8 @@ def test_sizes_are_computed_from_the_measurements():
 def test_the_docs_show_the_table_sizing_computes():
     docs = (REPO / "docs" / "deploy.md").read_text()
     assert sizing.markdown_table(MEASURED) in docs
+    assert sizing.markdown_measured(MEASURED) in docs
+    assert sizing.markdown_per_student(MEASURED) in docs
     for n in sizing.CLASSES:
         assert f"| {n:,} |" in docs
 

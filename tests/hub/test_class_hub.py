@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import pwd
 import re
 import subprocess
 import sys
@@ -21,6 +22,9 @@ from urllib.parse import urlencode
 
 from course_utils.instructor.hub.links import clone_folder, nbgitpuller_link
 from tests.hub.conftest import ARTIFACTS, REPO, edition_folder, wait_for
+
+sys.path.insert(0, str(REPO / "deploy"))
+import hub_settings  # noqa: E402  (deploy/ is no package: JupyterHub reads it as config files)
 
 # the project's Python by its real path: course grade's sandbox binds the resolved environment, and a
 # worktree's .venv may be a symbolic link to another checkout's
@@ -115,7 +119,7 @@ def test_a_class_works_on_the_hub_from_link_to_gradebook(hub, browser, tmp_path)
         pages[name] = page
         _open_link(page, hub, link, name, login=True)
         copy = students.home(name) / folder / NB02
-        assert copy.stat().st_uid == __import__("pwd").getpwnam(name).pw_uid, "the clone is the student's own"
+        assert copy.stat().st_uid == pwd.getpwnam(name).pw_uid, "the clone is the student's own"
         page.evaluate(SET_AND_SAVE, [NB02, "ex2-2", ANSWERS[role]])
         if role != "none":
             wait_for(f"{name}'s saved answer", lambda copy=copy, role=role: _cell(copy, "ex2-2") == ANSWERS[role])
@@ -205,7 +209,25 @@ def test_a_class_works_on_the_hub_from_link_to_gradebook(hub, browser, tmp_path)
     gradebook = list(csv.DictReader(report.with_name("report-gradebook.csv").open()))
     assert sorted(row["Student"] for row in gradebook if row["Student"] != "Points Possible") == sorted(lms.values())
 
-    # 6. how long the students' servers took to start (for deploy/sizing.json)
+    # 6. measurements for deploy/sizing.json: how long the servers took to start, what a server holds in memory
     starts = [float(s) for s in re.findall(r"took ([0-9.]+) seconds to start", hub.log.read_text())]
     assert len(starts) == len(roles), hub.log.read_text()[-2000:]
-    (ARTIFACTS / "spawn-seconds.json").write_text(json.dumps({"server_start_s": starts, "at": time.ctime()}))
+    servers = [_server_rss_mb(pwd.getpwnam(name).pw_uid) for name in roles]
+    measured = {"server_start_s": starts, "idle_server_mb": servers, "at": time.ctime()}
+    (ARTIFACTS / "measurements.json").write_text(json.dumps(measured, indent=1))
+
+
+def _server_rss_mb(uid: int) -> int:
+    """Resident memory of a student's single-user server process (without its kernels), in MB; checks on
+    the way that the server runs under the spawner's rlimits (deploy/hub_settings.py)."""
+    import psutil
+
+    limit = int(hub_settings.LIMITS["memory_limit_gb"] * 1024**3)
+    for proc in psutil.process_iter(["uids", "cmdline", "memory_info"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if proc.info["uids"] and proc.info["uids"].real == uid and "jupyterhub-singleuser" in cmdline:
+            assert proc.rlimit(psutil.RLIMIT_DATA) == (limit, limit)
+            assert proc.rlimit(psutil.RLIMIT_NPROC) == (hub_settings.LIMITS["processes"],) * 2
+            assert proc.rlimit(psutil.RLIMIT_CORE) == (0, 0)
+            return round(proc.info["memory_info"].rss / 2**20)
+    raise AssertionError(f"no single-user server of uid {uid} found")

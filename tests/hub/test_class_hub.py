@@ -196,6 +196,7 @@ def test_a_class_works_on_the_hub_from_link_to_gradebook(hub, browser, tmp_path)
     )  # fmt: skip
     (ARTIFACTS / "grade.txt").write_text(graded.stdout + graded.stderr)
     assert graded.returncode == 0, graded.stdout + graded.stderr
+    (ARTIFACTS / "report.csv").write_bytes(report.read_bytes())
     rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(report.open())}
     by_role = {role: rows[lms[name], "2.2"] for name, role in roles.items()}
     assert (by_role["right"]["status"], by_role["right"]["points"], by_role["right"]["max_points"]) == (

@@ -132,6 +132,9 @@ class Sandbox:
             "IPYTHONDIR": str(self.scratch / ".ipython"),
             "MPLCONFIGDIR": str(self.scratch / ".matplotlib"),
             "LANG": "C.UTF-8",
+            # the copy of the package the sandbox binds, whichever way the grader found it (an editable
+            # install may point elsewhere: a worktree on PYTHONPATH, a shared venv)
+            "PYTHONPATH": str(Path(course_utils.__file__).resolve().parent.parent),
             **self.env,
         }
         args += ["--chdir", str(self.scratch), "--clearenv"]

@@ -5,6 +5,7 @@
 #   make test-full   the same with full training
 #   make test-browser every notebook with widgets run in JupyterLab in Chromium (apt-get install chromium)
 #   make site        the course as a static book in _build/site/ (needs npm);  make test-site  checks it in Chromium
+#   make test-hub    the class on a local JupyterHub, end to end in Chromium (root; EDITION_VENV; needs npm)
 #   make outputs     re-run notebooks in full mode and save their outputs (NOTEBOOKS=... to pick)
 #   make student     release student/ from notebooks/ (solutions removed; FORCE=1 replaces edited copies)
 #   make bench       speed ratios (benchmarks/)
@@ -26,7 +27,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 NBVAL := $(PY) -m pytest -p tests.conftest --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT)
 
-.PHONY: setup lab test test-full test-browser test-unit test-notebooks outputs student bench lint clean site test-site
+.PHONY: setup lab test test-full test-browser test-unit test-notebooks outputs student bench lint clean site test-site test-hub
 
 setup: $(STAMP)
 
@@ -96,6 +97,21 @@ site: setup $(SITE_NPM)
 test-site: site
 	$(PY) -m pytest tests/site -p no:cacheprovider -v
 
+# The class hub (deploy/, docs/deploy.md) end to end: JupyterHub from the student edition's environment
+# (EDITION_VENV, built on the system Python by .ci/run) plus deploy/requirements.txt, the npm proxy, three
+# students made and removed by the test, Chromium. Needs root. Screenshots in tests/hub/artifacts/.
+EDITION_VENV ?= /opt/course-edition/venv
+DEPLOY_NPM := deploy/node_modules/.installed
+$(DEPLOY_NPM): deploy/package.json deploy/package-lock.json
+	@command -v npm >/dev/null || { echo "error: make test-hub needs Node.js and npm (apt-get install -y nodejs npm)" >&2; exit 1; }
+	cd deploy && npm ci --no-fund --no-audit --ignore-scripts
+	@touch $@
+
+test-hub: setup $(DEPLOY_NPM)
+	@test -x $(EDITION_VENV)/bin/python || { echo "error: no student-edition environment at $(EDITION_VENV) (EDITION_VENV=...; .ci/run builds it)" >&2; exit 1; }
+	$(EDITION_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r deploy/requirements.txt
+	EDITION_VENV=$(EDITION_VENV) $(PY) -m pytest tests/hub -p no:cacheprovider -v
+
 # Refresh the committed outputs: every notebook run top to bottom in full mode (as DESIGN.md asks).
 NOTEBOOKS ?= notebooks/*.ipynb
 outputs: setup
@@ -113,5 +129,5 @@ lint: setup
 	$(VENV)/bin/ruff format --check course_utils tests benchmarks
 
 clean:
-	rm -rf $(VENV) data/cache .pytest_cache .ruff_cache .hypothesis artifacts *.egg-info _build site/node_modules
+	rm -rf $(VENV) data/cache .pytest_cache .ruff_cache .hypothesis artifacts *.egg-info _build site/node_modules deploy/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -9,7 +9,7 @@ Rules (see DESIGN.md, "Data"):
   ``<root>/cifar-10-batches-py/data_batch_1``, ...
 * Files are checked against their known MD5 checksums before use.
 * Nothing is ever written into ``$COURSE_DATA``: downloads and caches go to
-  the repository's own ``data/``.
+  the repository's own ``data/``, or to ``$COURSE_CACHE`` if set (the class hub: the student's home).
 * When files are missing and cannot be downloaded, :class:`DataNotFoundError`
   says which files, where they were looked for, and how to put them there.
 """
@@ -80,8 +80,10 @@ class DataCorruptError(ValueError):
 
 
 def repo_data_dir() -> Path:
-    """The repository's own ``data/`` folder: downloads and caches go here."""
-    return REPO_DIR / "data"
+    """Where the course writes (downloads, caches, saved models): ``$COURSE_CACHE`` if set (the class hub: the
+    student's home; its installed package is read-only), else the repository's ``data/``."""
+    env = os.environ.get("COURSE_CACHE", "").strip()
+    return Path(env).expanduser() if env else REPO_DIR / "data"
 
 
 def data_root() -> Path:

@@ -12,6 +12,9 @@ course grade FOLDER_OR_FILE... --source DIR --out report.csv [--jobs N] [--dry-r
 course grade ... --shard K/N --seed S   grade shard K (0-based) of N, by student, for a cluster
 course merge SHARD_OUTPUT... --out report.csv   the report, gradebook and feedback of all shards, as one run
 course similarity FOLDER_OR_FILE... --source DIR --out DIR   answers that look copied (copydetect), per exercise
+course publish EDITION REPO [--push]   the student edition as the next commit of the class repository
+course links --hub URL --repo URL [--branch B]   each notebook's nbgitpuller link for the class hub
+course collect HOME... --out DIR --folder NAME [--roster CSV]   students' notebooks out of their hub homes
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     similar.add_argument("--course", type=Path, help="the course's code (default: the course_utils package)")
     similar.add_argument("--threshold", type=float, default=0.6, help="flagged overlap fraction (default 0.6)")
     similar.add_argument("--min-tokens", type=int, default=60, help="shorter answers are not judged (default 60)")
+    _hub_parsers(commands)
     return parser
 
 
@@ -108,6 +112,49 @@ def _similarity(args: argparse.Namespace) -> int:
     from course_utils.instructor.grade.similarity_report import run
 
     return run(args.submissions, args.source, args.out, args.starter, args.course, args.threshold, args.min_tokens)
+
+
+def _hub_parsers(commands) -> None:
+    pub = commands.add_parser("publish", help="commit a student edition as the next commit of the class repository")
+    pub.add_argument("edition", type=Path, help="the built student edition, e.g. _build/student-edition/")
+    pub.add_argument("repo", type=Path, help="a clean clone of the class's student repository (made if absent)")
+    pub.add_argument("--push", action="store_true", help="push the commit (a plain push, never forced)")
+    links = commands.add_parser("links", help="print each notebook's nbgitpuller link for the class hub")
+    links.add_argument("--hub", required=True, help="the hub's URL, e.g. https://hub.example.edu")
+    links.add_argument("--repo", required=True, help="the class repository's URL students clone")
+    links.add_argument("--branch", default="main", help="its branch (default main)")
+    links.add_argument("--edition", type=Path, default=Path("student"), help="where the notebook names come from")
+    col = commands.add_parser("collect", help="copy students' notebooks out of their homes on the hub")
+    col.add_argument("homes", nargs="+", type=Path, help="the students' home folders, e.g. /home/*")
+    col.add_argument("--out", type=Path, required=True, help="folder to copy into: OUT/<student>/NN_name.ipynb")
+    col.add_argument("--folder", required=True, help="the clone's folder in each home (`course links` prints it)")
+    col.add_argument("--roster", type=Path, help="CSV with columns hub_user,lms_id (default: the hub user's name)")
+    col.add_argument("--edition", type=Path, default=Path("student"), help="where the notebook names come from")
+
+
+def _hub(args: argparse.Namespace) -> int:
+    from course_utils.instructor.hub import collect, links, publish
+
+    try:
+        if args.command == "publish":
+            print(publish.publish(args.edition, args.repo, push=args.push))
+            return 0
+        names = links.edition_notebooks(args.edition)
+        if args.command == "links":
+            print(f"Students' clone folder: ~/{links.clone_folder(args.repo)}")
+            for name, url in links.notebook_links(args.hub, args.repo, names, args.branch):
+                print(f"{name}\t{url}")
+            return 0
+        roster = collect.read_roster(args.roster) if args.roster else None
+        results = collect.collect(args.homes, args.folder, names, args.out, roster)
+    except (publish.PublishError, ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for result in results:
+        print(result.line())
+    found = sum(1 for r in results if r.copied)
+    print(f"{found} of {len(results)} homes gave notebooks; in {args.out}/<student>/ for `course grade`.")
+    return 0
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -263,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         return _similarity(args)
     if args.command == "workspace":
         return _workspace(args)
+    if args.command in ("publish", "links", "collect"):
+        return _hub(args)
     return _data(args)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.instructor.hub.links import hub_button  # with COURSE_HUB_URL/_REPO set: "open on the class hub"
 from course_utils.instructor.notebooks import read_notebook, write_notebook
 from course_utils.instructor.release import BEGIN, END, find_exercises, release_notebook
 
@@ -150,7 +151,7 @@ def book_notebook(nb, name: str):
         if cell.metadata.get("jupyter", {}).get("source_hidden"):  # assert-only cells: collapsed, as in the lab
             cell.metadata.setdefault("tags", []).append("hide-input")
     _prune_widgets(student)
-    run_line = nbformat.v4.new_markdown_cell(RUN_LINE.format(name=name))
+    run_line = nbformat.v4.new_markdown_cell(hub_button(name) + RUN_LINE.format(name=name))
     title, _, rest = student.cells[0].source.partition("\n")
     if student.cells[0].cell_type == "markdown" and title.startswith("# ") and rest.strip():
         student.cells[0].source = title  # the run line goes right under the page title

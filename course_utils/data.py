@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from course_utils.batches import Batches, validation_split
+from course_utils.photo import sample_photo
 
 __all__ = [
     "MNIST_FILES",
@@ -265,24 +266,6 @@ def read_cifar10_batches(folder: Path, names: list[str]) -> tuple[torch.Tensor, 
         images.append(data.reshape(-1, 3, 32, 32))
         labels.extend(entry["labels"])
     return torch.from_numpy(np.concatenate(images)), torch.tensor(labels, dtype=torch.int64)
-
-
-def sample_photo(size: int = 32) -> np.ndarray:
-    """A real colour photo at CIFAR-10's size: matplotlib's bundled portrait of Grace Hopper (no download).
-
-    The top square of the 512×600 picture (her face), resized to size×size with bilinear filtering.
-    Returns uint8 (size, size, 3) in channel-last (HWC) order, as image files store it.
-    Used by notebooks 05 (flattening) and 06-07 (convolution and pooling on a real image).
-    """
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"size must be a positive int, got {size!r}")
-    from matplotlib import cbook
-    from PIL import Image
-
-    with Image.open(cbook.get_sample_data("grace_hopper.jpg")) as photo:
-        side = min(photo.size)
-        square = photo.convert("RGB").crop((0, 0, side, side))
-        return np.asarray(square.resize((size, size), Image.BILINEAR))
 
 
 def _try_download(dataset: str) -> str | None:

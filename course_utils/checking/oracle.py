@@ -26,7 +26,7 @@ from typing import Any
 
 from course_utils.checking.plain import Raised, loads, plain_key
 
-__all__ = ["Oracle", "OracleMiss", "oracle", "recording", "use_baked", "baked_mode", "call_key"]
+__all__ = ["Oracle", "OracleMiss", "oracle", "recording", "answers_to", "use_baked", "baked_mode", "call_key"]
 
 
 class OracleMiss(LookupError):
@@ -35,6 +35,7 @@ class OracleMiss(LookupError):
 
 _BAKED: dict[str, Any] | None = None  # key -> plain result, when the student edition's data is in use
 _RECORD: dict[str, Any] | None = None  # key -> plain result, while the release bakes
+_ANSWERS: list[tuple[str, Any]] = []  # (key of the arguments alone, result) of each call, while the release bakes
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
@@ -84,6 +85,7 @@ class Oracle:
             _RECORD[key] = Raised(type(err).__name__, str(err))
             raise
         _RECORD[key] = _pack(result, key)
+        _ANSWERS.append((plain_key(_stable(args)), _RECORD[key]))
         return _unpack(_RECORD[key], key, result)
 
 
@@ -120,6 +122,14 @@ def oracle(fn: Callable | None = None, *, name: str | None = None) -> Any:
     return Oracle(fn, name or f"{module}.{fn.__qualname__}")
 
 
+def answers_to(args: tuple) -> list[Any]:
+    """While recording: what the oracles called with exactly ``args`` returned (a reference's or a known
+    mistake's answer to a case), plain results only, in the order of the calls."""
+    key = plain_key(_stable(args))
+    found = [result for k, result in _ANSWERS if k == key and not isinstance(result, (dict, Raised))]
+    return [r for i, r in enumerate(found) if all(plain_key(r) != plain_key(o) for o in found[:i])]
+
+
 @contextmanager
 def recording() -> Iterator[dict[str, Any]]:
     """Record every oracle call made inside the block: yields the dict key -> plain result it fills."""
@@ -129,6 +139,7 @@ def recording() -> Iterator[dict[str, Any]]:
         yield _RECORD
     finally:
         _RECORD = previous
+        _ANSWERS.clear()
 
 
 def use_baked(path: str | Path) -> None:

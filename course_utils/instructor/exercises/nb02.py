@@ -9,6 +9,7 @@ import numpy as np
 
 from course_utils import losses
 from course_utils.checking import Exercise, as_array, compare, describe
+from course_utils.checking.oracle import oracle
 
 __all__ = ["EXERCISES"]
 
@@ -139,6 +140,7 @@ def _categorical_cases():
     return cases + [(np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]]), np.array([2, 1]))]
 
 
+@oracle
 def _gaussian_mistakes():
     ref = losses.gaussian_nll
     return {
@@ -172,6 +174,7 @@ def _gaussian_mistakes():
     }
 
 
+@oracle
 def _bernoulli_mistakes():
     ref = losses.bernoulli_nll
     return {
@@ -195,6 +198,7 @@ def _bernoulli_mistakes():
     }
 
 
+@oracle
 def _categorical_mistakes():
     ref = losses.categorical_nll
     return {
@@ -235,7 +239,7 @@ EXERCISES = [
         target="gaussian_nll",
         cases=_gaussian_cases,
         fresh=_fresh_gaussian,
-        judge=_loss_judge(losses.gaussian_nll, _gaussian_mistakes()),
+        judge=_loss_judge(oracle(losses.gaussian_nll), _gaussian_mistakes()),
         passed=_PASSED,
         fallback="course_utils.losses.gaussian_nll",
     ),
@@ -244,7 +248,7 @@ EXERCISES = [
         target="bernoulli_nll",
         cases=_bernoulli_cases,
         fresh=_fresh_bernoulli,
-        judge=_loss_judge(losses.bernoulli_nll, _bernoulli_mistakes(), unstable=lambda loss, grad: _UNSTABLE_BERNOULLI),
+        judge=_loss_judge(oracle(losses.bernoulli_nll), _bernoulli_mistakes(), unstable=lambda loss, grad: _UNSTABLE_BERNOULLI),
         passed=_PASSED,
         fallback="course_utils.losses.bernoulli_nll",
     ),
@@ -253,7 +257,7 @@ EXERCISES = [
         target="categorical_nll",
         cases=_categorical_cases,
         fresh=_fresh_categorical,
-        judge=_loss_judge(losses.categorical_nll, _categorical_mistakes(), unstable=_softmax_hint),
+        judge=_loss_judge(oracle(losses.categorical_nll), _categorical_mistakes(), unstable=_softmax_hint),
         passed=_PASSED,
         fallback="course_utils.losses.categorical_nll",
         references=("course_utils.losses.log_softmax",),

@@ -1,6 +1,6 @@
 """The student edition (course release --edition): what it holds, and that its checkers judge as the full ones.
 
-Built once for this module (about a minute). tests/test_edition_leaks.py looks for the solutions in it;
+Built once per session (the ``edition`` fixture of conftest.py, about a minute). tests/test_edition_leaks.py looks for the solutions in it;
 tests/test_release.py runs its notebooks.
 """
 
@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from course_utils.checking.registry import numbers
 from course_utils.instructor.edition.build import build_edition
 from course_utils.instructor.edition.safety import PRACTICE, SAFE
@@ -19,15 +17,6 @@ from course_utils.instructor.edition.safety import PRACTICE, SAFE
 REPO = Path(__file__).resolve().parent.parent
 
 # Run with the edition alone on the path: every kept answer judged again by the edition's checker.
-
-
-@pytest.fixture(scope="session")
-def edition(tmp_path_factory):
-    """(edition folder, outcomes file): built from notebooks/ like `make student-edition` builds it."""
-    root = tmp_path_factory.mktemp("edition")
-    target, outcomes = root / "student-edition", root / "outcomes.json"
-    build_edition(REPO / "notebooks", target, outcomes=outcomes)
-    return target, outcomes
 
 
 def _edition_env(edition: Path) -> dict:

@@ -25,10 +25,11 @@ from course_utils.instructor.edition.generate import INSTRUCTOR_PACKAGE, edition
 from course_utils.instructor.notebooks import NB_VERSION, read_notebook
 from course_utils.instructor.release import release_notebook
 
-__all__ = ["PACKAGE", "FORMS", "build_edition", "bake_into"]
+__all__ = ["PACKAGE", "FORMS", "SWAPS", "build_edition", "bake_into", "swap_functions"]
 
 PACKAGE = Path(__file__).resolve().parents[2]  # course_utils/
 FORMS = Path(__file__).resolve().parent / "forms"
+SWAPS = Path(__file__).resolve().parent / "swaps"
 _EXERCISES = PACKAGE / "instructor" / "exercises"
 
 
@@ -37,15 +38,41 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def swap_functions(source: str, swaps: str) -> str:
+    """``source`` (a module) with each top-level function defined in ``swaps`` replaced by that definition, and
+    the functions ``swaps`` lists in ``DROP`` removed (with their line in ``__all__``); the rest kept verbatim."""
+    swap_tree = ast.parse(swaps)
+    new = {n.name: ast.get_source_segment(swaps, n) for n in swap_tree.body if isinstance(n, ast.FunctionDef)}
+    drop = set()
+    for node in swap_tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "DROP" for t in node.targets):
+            drop = set(ast.literal_eval(node.value))
+    lines = source.splitlines(keepends=True)
+    found = set()
+    for node in sorted(ast.parse(source).body, key=lambda n: -n.lineno):  # from the end: line numbers hold
+        if isinstance(node, ast.FunctionDef) and (node.name in new or node.name in drop):
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            lines[start : node.end_lineno] = [new[node.name] + "\n"] if node.name in new else []
+            found.add(node.name)
+    missing = (set(new) | drop) - found
+    if missing:
+        raise ValueError(f"the edition swaps functions the module does not define: {sorted(missing)}")
+    return "".join(line for line in lines if line.strip() not in {f'"{name}",' for name in drop})
+
+
 def _student_side(target: Path) -> None:
-    """Copy the student side of the package into ``target`` (a course_utils/ folder), forms/ replacing."""
+    """Copy the student side of the package into ``target`` (a course_utils/ folder): a module of forms/
+    replaces the module of its name, a module of swaps/ replaces some of its functions (``swap_functions``)."""
     for path in sorted(PACKAGE.rglob("*")):
         rel = path.relative_to(PACKAGE)
         if path.is_dir() or rel.parts[0] == "instructor" or "__pycache__" in rel.parts or path.suffix == ".pyc":
             continue
-        replacement = FORMS / rel if rel.parent == Path(".") else None
-        source = replacement if replacement is not None and replacement.is_file() else path
-        _write(target / rel, source.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if rel.parent == Path(".") and (FORMS / rel).is_file():
+            text = (FORMS / rel).read_text(encoding="utf-8")
+        elif rel.parent == Path(".") and (SWAPS / rel).is_file():
+            text = swap_functions(text, (SWAPS / rel).read_text(encoding="utf-8"))
+        _write(target / rel, text)
 
 
 def _imported_names() -> dict[str, set[str]]:

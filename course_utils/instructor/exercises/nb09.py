@@ -12,29 +12,33 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.checking import Exercise, Tensor, compare, describe
+from course_utils.checking.oracle import oracle
 
 __all__ = ["EXERCISES", "gaussian_loss", "bernoulli_loss", "categorical_loss"]
 
 
-# --- the course's versions (torch) ----------------------------------------------------------------
+# --- the course's versions (torch's own losses; the exercises ask for the formulas) ---------------------
 
 
 def gaussian_loss(mu, y):
-    """Gaussian NLL with σ = 1 without its constant, mean over the batch: mean ½(y − μ)²; mu, y (B,)."""
-    return 0.5 * (y - mu).pow(2).mean()
+    """Gaussian NLL with σ = 1 without its constant, mean over the batch; mu, y (B,): half PyTorch's MSE loss."""
+    import torch.nn.functional as F
+
+    return F.mse_loss(mu, y.to(mu.dtype)) / 2
 
 
 def bernoulli_loss(z, y):
-    """Bernoulli NLL from logits z (B,) and labels y (B,) in {0, 1}: mean log(1 + e^z) − y z, stable."""
+    """Bernoulli NLL from logits z (B,) and labels y (B,) in {0, 1}, mean over the batch: PyTorch's own."""
     import torch.nn.functional as F
 
-    return (F.softplus(z) - y * z).mean()
+    return F.binary_cross_entropy_with_logits(z, y.to(z.dtype))
 
 
 def categorical_loss(logits, k):
-    """Categorical NLL from logits (B, K) and class indices k (B,) int64: mean −log softmax(logits)[k], stable."""
-    log_p = logits - logits.logsumexp(dim=1, keepdim=True)
-    return -log_p.gather(1, k.view(-1, 1)).mean()
+    """Categorical NLL from logits (B, K) and class indices k (B,) int64, mean over the batch: PyTorch's own."""
+    import torch.nn.functional as F
+
+    return F.cross_entropy(logits, k)
 
 
 # --- calling and judging ----------------------------------------------------------------------------
@@ -85,9 +89,24 @@ def _judge_gaussian(case, got):
     message = _check_tensor(got, "Gaussian")
     if message:
         return message
-    squared = (y - mu) ** 2
+    answers = _gaussian_answers(mu, y)
     return compare(
-        got, 0.5 * squared.mean(), f"μ and y of {len(y)} examples", what="the Gaussian loss", rtol=1e-5, atol=1e-7,
+        got,
+        answers["loss"],
+        f"μ and y of {len(y)} examples",
+        what="the Gaussian loss",
+        rtol=1e-5,
+        atol=1e-7,
+        mistakes=answers["mistakes"],
+    )
+
+
+@oracle
+def _gaussian_answers(mu, y):
+    """The right loss and each known mistake's, on one case (plain data)."""
+    squared = (y - mu) ** 2
+    return dict(
+        loss=0.5 * squared.mean(),
         mistakes={
             "the ½ is missing: the Gaussian NLL with σ = 1 is ½ (y − μ)² plus a constant. (The lecture's squared loss "
             "(o − y)² is twice it: the same minimum, but this notebook's step sizes were chosen for the NLL.)": (
@@ -108,10 +127,8 @@ def _judge_bernoulli(case, got):
     message = _check_tensor(got, "Bernoulli")
     if message:
         return message
-    per = _softplus(z) - y * z
-    sigma = 1 / (1 + np.exp(-z))
-    with np.errstate(all="ignore"):
-        clamped = -(y * np.maximum(np.log(sigma), -100) + (1 - y) * np.maximum(np.log1p(-sigma), -100))
+    answers = _bernoulli_answers(z, y)
+    per = answers["per"]
     got_value = float(got.array)
     if not np.isfinite(got_value):
         return (
@@ -121,7 +138,22 @@ def _judge_bernoulli(case, got):
         )
     message = compare(
         got, per.mean(), f"{len(z)} logits (largest |z| {np.abs(z).max():.0f})", what="the Bernoulli loss",
-        rtol=1e-5, atol=1e-6,
+        rtol=1e-5, atol=1e-6, mistakes=answers["mistakes"],
+    )  # fmt: skip
+    if message and "Likely mistake" not in message:
+        message += _capped(got_value, per, z, "log σ(z) or log(1 − σ(z))", "log(1 + e^z) − y·z (F.softplus)")
+    return message
+
+
+@oracle
+def _bernoulli_answers(z, y):
+    """The right per-example losses and each known mistake's loss, on one case (plain data)."""
+    per = _softplus(z) - y * z
+    sigma = 1 / (1 + np.exp(-z))
+    with np.errstate(all="ignore"):
+        clamped = -(y * np.maximum(np.log(sigma), -100) + (1 - y) * np.maximum(np.log1p(-sigma), -100))
+    return dict(
+        per=per,
         mistakes={
             "the sigmoid is applied twice: the formula (or binary_cross_entropy_with_logits) takes the logit z itself, "
             "not σ(z).": (_softplus(sigma) - y * sigma).mean(),
@@ -139,9 +171,6 @@ def _judge_bernoulli(case, got):
             "−log(1 − σ(z)).": (_softplus(z) - (1 - y) * z).mean(),
         },
     )  # fmt: skip
-    if message and "Likely mistake" not in message:
-        message += _capped(got_value, per, z, "log σ(z) or log(1 − σ(z))", "log(1 + e^z) − y·z (F.softplus)")
-    return message
 
 
 def _capped(got_value: float, per: np.ndarray, z: np.ndarray, what: str, stable: str) -> str:
@@ -166,8 +195,8 @@ def _judge_categorical(case, got):
     message = _check_tensor(got, "Categorical")
     if message:
         return message
-    rows = np.arange(len(k))
-    per = -_log_softmax(z)[rows, k]
+    answers = _categorical_answers(z, k)
+    per = answers["per"]
     got_value = float(got.array)
     if not np.isfinite(got_value):
         return (
@@ -175,11 +204,24 @@ def _judge_categorical(case, got):
             "overflows, or log of a probability that rounded to 0 is −inf. Compute log softmax directly: "
             "z_k − logsumexp(z) (torch.logsumexp subtracts the maximum for you)."
         )
-    p = np.exp(_log_softmax(z))
-    logsumexp = (z - _log_softmax(z))[:, 0]
     message = compare(
         got, per.mean(), f"{len(k)} examples of {z.shape[1]} logits (largest |z| {np.abs(z).max():.0f})",
-        what="the Categorical loss", rtol=1e-5, atol=1e-6,
+        what="the Categorical loss", rtol=1e-5, atol=1e-6, mistakes=answers["mistakes"],
+    )  # fmt: skip
+    if message and "Likely mistake" not in message:
+        message += _capped(got_value, per, z, "the log of the softmax", "logsumexp(z) − z_k (torch.logsumexp)")
+    return message
+
+
+@oracle
+def _categorical_answers(z, k):
+    """The right per-example losses and each known mistake's loss, on one case (plain data)."""
+    rows = np.arange(len(k))
+    per = -_log_softmax(z)[rows, k]
+    p = np.exp(_log_softmax(z))
+    logsumexp = (z - _log_softmax(z))[:, 0]
+    return dict(
+        per=per,
         mistakes={
             "softmax is applied twice (probabilities passed where logits belong): the loss takes the logits and "
             "applies (log-)softmax itself.": (-_log_softmax(p)[rows, k]).mean(),
@@ -194,9 +236,6 @@ def _judge_categorical(case, got):
             "the log Σ e^(z_c) term is missing: −log softmax(z)_k = −z_k + log Σ_c e^(z_c).": -z[rows, k].mean(),
         },
     )  # fmt: skip
-    if message and "Likely mistake" not in message:
-        message += _capped(got_value, per, z, "the log of the softmax", "logsumexp(z) − z_k (torch.logsumexp)")
-    return message
 
 
 # --- cases --------------------------------------------------------------------------------------------

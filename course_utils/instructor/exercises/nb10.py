@@ -9,8 +9,11 @@ until the student's pass (the exercises' fallbacks).
 from __future__ import annotations
 
 import numpy as np
+import torch
+from torch import nn
 
 from course_utils.checking import Exercise, compare, describe
+from course_utils.checking.oracle import oracle
 
 __all__ = ["EXERCISES", "conv_cost", "network_cost", "LENET_LAYERS", "ALEXNET_2012_LAYERS"]
 
@@ -18,12 +21,15 @@ __all__ = ["EXERCISES", "conv_cost", "network_cost", "LENET_LAYERS", "ALEXNET_20
 def conv_cost(C, W, K, F, S, P):
     """(W_out, parameters, multiply-adds for one image) of K filters F×F×C, stride S, padding P, on C×W×W.
 
-    W_out = ⌊(W − F + 2P)/S⌋ + 1: an incomplete last step is dropped, as PyTorch does.
+    The course's version (the fallback) counts on PyTorch's own layer, on the meta device (shapes, no
+    numbers): the output's width, the layer's parameters, its weights times the output positions.
     """
-    out = (W - F + 2 * P) // S + 1
-    return out, K * (C * F * F + 1), K * out * out * C * F * F
+    conv = nn.Conv2d(C, K, F, stride=S, padding=P, device="meta")
+    out = conv(torch.empty(1, C, W, W, device="meta")).shape[-1]
+    return out, sum(p.numel() for p in conv.parameters()), conv.weight.numel() * out * out
 
 
+@oracle
 def _conv_cost(
     C, W, K, F, S, P, *, bias=True, channels=True, positions="out", floor=True, pad=2, madd_bias=False, stride=True,
     filters=True, filters_params=True,
@@ -76,7 +82,7 @@ def _judge_conv(case, got):
             "W_out is rounded down (use //)."
         ] = lambda how=how: _conv_cost(*case, floor=how)
     return compare(
-        got, conv_cost(*case), case, what="(output size, parameters, multiply-adds)", mistakes=mistakes, rtol=0, atol=0
+        got, _conv_cost(*case), case, what="(output size, parameters, multiply-adds)", mistakes=mistakes, rtol=0, atol=0
     )
 
 
@@ -112,10 +118,27 @@ def network_cost(C, W, layers):
 
     layers: ("conv", K, F, S, P), ("pool", F, S) (max or mean, no parameters) or ("dense", n); the
     maps are flattened before the first dense layer. Shapes are (C, W, W) tuples, or (n,) after a dense layer.
+    The course's version (the fallback) builds the network's layers in PyTorch on the meta device and counts.
     """
-    return _network_cost(C, W, layers)
+    rows, x = [], torch.empty(1, C, W, W, device="meta")
+    for kind, *args in layers:
+        if kind == "conv":
+            K, F, S, P = args
+            layer = nn.Conv2d(x.shape[1], K, F, stride=S, padding=P, device="meta")
+        elif kind == "pool":
+            layer = nn.MaxPool2d(*args)
+        else:
+            x = x.flatten(1)
+            layer = nn.Linear(x.shape[1], args[0], device="meta")
+        y = layer(x)
+        weights = layer.weight.numel() if hasattr(layer, "weight") else 0
+        positions = y.shape[-1] * y.shape[-2] if kind == "conv" else 1
+        rows.append((tuple(y.shape[1:]), sum(p.numel() for p in layer.parameters()), weights * positions))
+        x = y
+    return rows
 
 
+@oracle
 def _network_cost(
     C, W, layers, *, keep_channels=False, pool_params=False, flatten="all", dense_bias=True, dense_madd_bias=False
 ):
@@ -126,7 +149,7 @@ def _network_cost(
         if kind == "conv":
             K, F, S, P = args
             depth = first_C if keep_channels else shape[0]
-            out, params, madds = conv_cost(depth, shape[1], K, F, S, P)
+            out, params, madds = _conv_cost(depth, shape[1], K, F, S, P)
             shape = (K, out, out)
         elif kind == "pool":
             F, S = args

@@ -117,9 +117,9 @@ def test_no_safe_exercise_leaks(leaks):
 
 def test_the_detector_finds_what_is_there(leaks):
     """Practice exercises whose answers ship: 0.1's one line (a block too short to fingerprint, found token for
-    token) in the edition's nb00.py, 3.2's loop (found by its fingerprints) in nb03b.py, its fallback."""
+    token) in the edition's nb00.py, 10.3's network (found by its fingerprints) as experiment.wider_lenet."""
     assert any("exercises/nb00.py" in where for where in leaks.get("0.1", [])), leaks.get("0.1")
-    assert any("exercises/nb03b.py" in where for where in leaks.get("3.2", [])), leaks.get("3.2")
+    assert any("course_utils/experiment.py" in where for where in leaks.get("10.3", [])), leaks.get("10.3")
 
 
 def test_the_instructors_guide_shows_the_table():

@@ -23,7 +23,11 @@ TABLE: dict[str, tuple[bool, str, str]] = {
     "2.3": (True, "losses.categorical_nll in PyTorch (autograd gradient)", ""),
     "2.4": (False, "the course's map_objective (numpy)", "its fallback is the answer"),
     "3.1": (True, "reference_backward and mlp.mlp_backward by PyTorch autograd", ""),
-    "3.2": (False, "the course's numerical_gradient (numpy)", "its fallback and gradcheck are the answer"),
+    "3.2": (
+        True,
+        "numerical_gradient and gradcheck by the five-point stencil (3.2 asks for the central difference)",
+        "",
+    ),
     "3.3": (
         False,
         "the course's autograd_backward (PyTorch autograd)",

@@ -77,4 +77,8 @@ def conv_layer_cost(W: int, F: int, P: int, S: int, C: int, K: int) -> dict[str,
     C, K = _require_int(C, "C", 1), _require_int(K, "K", 1)
     conv = torch.nn.Conv2d(C, K, F, stride=S, padding=P, device="meta")
     out = conv(torch.empty(1, C, W, W, device="meta")).shape[-1]
-    return {"out": out, "params": sum(p.numel() for p in conv.parameters()), "mult_adds": conv.weight.numel() * out * out}
+    return {
+        "out": out,
+        "params": sum(p.numel() for p in conv.parameters()),
+        "mult_adds": conv.weight.numel() * out * out,
+    }

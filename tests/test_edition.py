@@ -1,7 +1,7 @@
 """The student edition (course release --edition): what it holds, and that its checkers judge as the full ones.
 
-Built once per session (the ``edition`` fixture of conftest.py, about a minute). tests/test_edition_leaks.py looks for the solutions in it;
-tests/test_release.py runs its notebooks.
+Built once per session (the ``edition`` fixture of conftest.py, about a minute): tests/test_edition_leaks.py
+looks for the solutions in it, tests/test_release.py runs its notebooks.
 """
 
 import json

@@ -24,12 +24,17 @@ from course_utils.instructor.release import BEGIN, END, find_exercises
 REPO = Path(__file__).resolve().parent.parent
 K, WINDOW = 8, 4  # k-gram length and window, in tokens: a block of K + WINDOW - 1 tokens has one fingerprint
 SHARED = 0.6  # a block is found in a unit holding this share of its fingerprints
-_TOKEN = re.compile(r"\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+|\w+|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|\*\*|//|[-+*/@=<>!]=|\S")
+_TOKEN = re.compile(
+    r"\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+|\w+|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|\*\*|//|[-+*/@=<>!]=|\S"
+)
 
 
 def tokens(code: str, *, normalise: bool = True) -> list[str]:
     """The code's tokens, comments dropped; names → N, numbers → 0, strings → S when ``normalise``."""
-    code = "\n".join(line.split("#", 1)[0] if "#" in line and "'" not in line and '"' not in line else line for line in code.splitlines())
+    code = "\n".join(
+        line.split("#", 1)[0] if "#" in line and "'" not in line and '"' not in line else line
+        for line in code.splitlines()
+    )
     found = _TOKEN.findall(code)
     if not normalise:
         return found
@@ -48,7 +53,9 @@ def tokens(code: str, *, normalise: bool = True) -> list[str]:
 
 def fingerprints(toks: list[str]) -> set[int]:
     """Winnowing: of the hashes of every K-gram, the smallest in each window of WINDOW consecutive ones."""
-    grams = [int(hashlib.sha1(" ".join(toks[i : i + K]).encode()).hexdigest()[:12], 16) for i in range(len(toks) - K + 1)]
+    grams = [
+        int(hashlib.sha1(" ".join(toks[i : i + K]).encode()).hexdigest()[:12], 16) for i in range(len(toks) - K + 1)
+    ]
     return {min(grams[i : i + WINDOW]) for i in range(len(grams) - WINDOW + 1)}
 
 
@@ -90,7 +97,9 @@ def _units(edition: Path) -> list[tuple[str, str]]:
 
 def find_leaks(edition: Path) -> dict[str, list[str]]:
     """exercise number → where in the edition one of its solution blocks is."""
-    units = [(where, fingerprints(tokens(code)), " ".join(tokens(code, normalise=False))) for where, code in _units(edition)]
+    units = [
+        (where, fingerprints(tokens(code)), " ".join(tokens(code, normalise=False))) for where, code in _units(edition)
+    ]
     leaks: dict[str, list[str]] = {}
     for number, block in _solution_blocks():
         prints = fingerprints(tokens(block))

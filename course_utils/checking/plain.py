@@ -137,7 +137,9 @@ def plain_key(value: Any) -> str:
 def dumps(value: Any) -> str:
     """``value`` (plain data) as one JSON text, arrays included (dtype, shape, hex bytes): same value, same text."""
     tree, arrays = encode(value)
-    stored = [{"dtype": a.dtype.str, "shape": list(a.shape), "hex": np.ascontiguousarray(a).tobytes().hex()} for a in arrays]
+    stored = [
+        {"dtype": a.dtype.str, "shape": list(a.shape), "hex": np.ascontiguousarray(a).tobytes().hex()} for a in arrays
+    ]
     return json.dumps({"tree": tree, "arrays": stored}, sort_keys=True, separators=(",", ":"))
 
 

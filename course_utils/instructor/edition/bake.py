@@ -93,8 +93,8 @@ def bake(exercises: dict[str, Exercise]) -> list:
 
 def main(answers_path: str, outcomes_path: str) -> None:
     with oracle.recording() as record:  # from the start: the definitions call oracles when imported
-        from course_utils.checking.registry import numbers
         from course_utils.checking.registry import get as get_exercise
+        from course_utils.checking.registry import numbers
 
         outcomes = bake({n: get_exercise(n) for n in numbers()})
         Path(answers_path).write_text(dumps(record))

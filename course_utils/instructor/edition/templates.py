@@ -38,9 +38,11 @@ MAKEFILE = """# The course's two commands (see README.md).
 #   make test   every notebook run top to bottom, unsolved or solved, fast mode (COURSE_FAST=1)
 
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 LAB_OPTS ?=
+# how the course's package is installed: editable here (default), or a copy (INSTALL=.) for a shared venv
+INSTALL ?= -e .
 STAMP := $(VENV)/.installed
 
 .PHONY: setup lab test clean
@@ -49,11 +51,12 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 \t@$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 10))" || \\
-\t\t{ echo "error: Python 3.10 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Run e.g. make PYTHON=python3.11 ..." >&2; exit 1; }
+\t\t{ echo "error: Python 3.10 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." \\
+\t\t\t"Run e.g. make PYTHON=python3.11 ..." >&2; exit 1; }
 \t@test -x $(PY) || { echo "Creating $(VENV) ..."; $(PYTHON) -m venv $(VENV); }
 \t@echo "Installing requirements.txt into $(VENV) (PyTorch is large: the first time takes a few minutes) ..."
 \t$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-\t$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+\t$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(INSTALL)
 \t@touch $@
 
 ROOT_OPT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
@@ -89,7 +92,7 @@ include = ["course_utils*"]
 "course_utils.exercises" = ["answers.json"]
 """
 
-TEST_NOTEBOOKS = '''"""Every notebook runs top to bottom as Run All runs it: no cell raises, whatever you have solved."""
+TEST_NOTEBOOKS = '''"""Every notebook runs top to bottom as Run All runs it: no cell raises, solved or not."""
 
 from pathlib import Path
 
@@ -106,7 +109,7 @@ def test_notebook_runs_to_the_end(path, tmp_path):
     NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
 '''
 
-EXERCISES_INIT = '''"""The exercises' checkers, generated from the instructor's definitions by `course release --edition`.
+EXERCISES_INIT = '''"""The exercises' checkers, generated from the instructor's definitions (course release --edition).
 
 Each module keeps its exercises' cases, judges and messages; what the judges compare with (the reference's
 and the known mistakes' answers on the visible cases) is read from answers.json (course_utils.checking.oracle).

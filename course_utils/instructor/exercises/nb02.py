@@ -248,7 +248,9 @@ EXERCISES = [
         target="bernoulli_nll",
         cases=_bernoulli_cases,
         fresh=_fresh_bernoulli,
-        judge=_loss_judge(oracle(losses.bernoulli_nll), _bernoulli_mistakes(), unstable=lambda loss, grad: _UNSTABLE_BERNOULLI),
+        judge=_loss_judge(
+            oracle(losses.bernoulli_nll), _bernoulli_mistakes(), unstable=lambda loss, grad: _UNSTABLE_BERNOULLI
+        ),
         passed=_PASSED,
         fallback="course_utils.losses.bernoulli_nll",
     ),

@@ -62,8 +62,6 @@ def conv_backward_reference(dout, x, w, b, stride=1, pad=0):
     return x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
 
 
-
-
 @oracle
 def conv_backward_loops(
     dout, x, w, stride=1, pad=0, *, flip=False, step=None, dw_images="all", crop="both", dx_assign=False

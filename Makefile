@@ -62,7 +62,7 @@ lab: setup
 		*--ip*|*ServerApp.ip*) echo "warning: JupyterLab will listen beyond this machine ($(LAB_OPTS)): anyone who reaches it and has the token can run code here" >&2 ;; \
 	esac
 	$(VENV)/bin/jupyter lab $(LAB_IP) --ServerApp.root_dir="$(CURDIR)" $(ROOT_OPT) \
-		--ServerApp.default_url=/lab/tree/$(WORK)/00_welcome.ipynb $(LAB_OPTS)
+		--LabApp.default_url=/lab/tree/$(WORK)/00_welcome.ipynb $(LAB_OPTS)
 
 test-unit: setup
 	COURSE_FAST=$${COURSE_FAST:-1} $(PY) -m pytest tests

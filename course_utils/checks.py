@@ -58,7 +58,7 @@ def _checker(number: str, name: str) -> Callable[[Any], None]:
         check(number, answer)
 
     checker.__name__ = checker.__qualname__ = name
-    checker.__doc__ = f"Check your answer to exercise {number}."
+    checker.__doc__ = f"Check your answer to exercise {number} on its visible cases."
     return checker
 
 

@@ -41,12 +41,18 @@ def test_checker_accepts_anything_and_explains(returned, message):
         check_flat_length(lambda h, w, c: returned)
 
 
-def test_student_errors_are_not_hidden():
+def test_student_errors_are_not_hidden(capsys):
     def unfinished(h, w, c):
         raise NotImplementedError("Exercise 0.1: flat length")
 
-    with pytest.raises(NotImplementedError, match="Exercise 0.1"):
-        check_flat_length(unfinished)
+    check_flat_length(unfinished)  # the released placeholder: not attempted, Run All goes on
+    assert capsys.readouterr().out.startswith("Exercise 0.1: not attempted yet.")
+
+    def own(h, w, c):
+        raise NotImplementedError("I will do the channels later")
+
+    with pytest.raises(NotImplementedError, match="channels later"):  # the student's own error, as it is
+        check_flat_length(own)
 
 
 def test_not_a_function():
@@ -584,10 +590,21 @@ def test_a_failed_check_puts_the_course_version_in_place_and_says_so(capsys):
         raise NotImplementedError("Exercise 0.1: flat length")
 
     namespace = {"flat_length": unfinished}
-    with pytest.raises(NotImplementedError):  # the student's own error, as it is
-        check(get("0.1"), unfinished, namespace)
-    assert "Using the course's `flat_length` in the cells below until yours passes 0.1." in capsys.readouterr().out
+    check(get("0.1"), unfinished, namespace)  # not attempted: one line, no error
+    out = capsys.readouterr().out
+    assert out == (
+        "Exercise 0.1: not attempted yet. Using the course's `flat_length` in the cells below until yours passes 0.1.\n"
+    )
     assert namespace["flat_length"] is not unfinished
+
+    def broken(h, w, c):
+        return h * w * c / 0
+
+    namespace = {"flat_length": broken}
+    with pytest.raises(ZeroDivisionError):  # the student's own error, as it is
+        check(get("0.1"), broken, namespace)
+    assert "Using the course's `flat_length` in the cells below until yours passes 0.1." in capsys.readouterr().out
+    assert namespace["flat_length"] is not broken
 
     namespace = {"flat_length": None}
     check(get("0.1"), lambda h, w, c: h * w * c, namespace)  # a right answer binds nothing
@@ -609,7 +626,7 @@ def test_a_students_error_is_shown_from_their_own_line():
     frames = [frame.name for frame in traceback.extract_tb(info.value.__traceback__)]
     course = [f.filename for f in traceback.extract_tb(info.value.__traceback__) if "course_utils" in f.filename]
     assert frames[-2:] == ["mine", "helper"], frames
-    assert all(name.endswith(("checks.py", "exercises/__init__.py", "core.py")) for name in course), course
+    assert all(name.endswith(("checks.py", "checking/registry.py", "checking/runner.py")) for name in course), course
     assert not any(f.name in ("run_case", "judge_case") for f in traceback.extract_tb(info.value.__traceback__))
 
 

@@ -1,7 +1,9 @@
-"""make lab as a newcomer and a container user call it: the address, the warning, the news pop-up."""
+"""make lab as a newcomer and a container user call it: the learner's own copy, the address, the warning,
+the news pop-up."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +15,27 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
+
+
+@pytest.mark.slow
+def test_make_lab_opens_the_learners_own_copy_and_never_overwrites_it():
+    work = REPO / "my-work-test-make-lab"  # relative to the repository: JupyterLab's root is the repository
+    try:
+        run = _make_lab("--no-browser", f"WORK={work.name}")
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert sorted(p.name for p in work.glob("*.ipynb")) == sorted(
+            p.name for p in (REPO / "student").glob("*.ipynb")
+        )
+        assert f"Your own copy of the course: {work.name}/" in run.stdout
+        assert f".default_url = '/lab/tree/{work.name}/00_welcome.ipynb'" in run.stdout  # the URL it prints opens 00
+        mine = work / "02_probabilistic_losses.ipynb"
+        mine.write_text("my answers")
+        (work / "07_pooling.ipynb").unlink()
+        again = _make_lab("--no-browser", f"WORK={work.name}")
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert "added 07_pooling.ipynb" in again.stdout and mine.read_text() == "my answers"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _make_lab(options: str, *extra: str) -> subprocess.CompletedProcess:

@@ -23,7 +23,9 @@ def _nbval(notebook, *options, fast):
     env = {**os.environ, "COURSE_FAST": fast, "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "--nbval",
                "--nbval-current-env", notebook.name, *options]  # fmt: skip
-    return subprocess.run(command, cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        command, cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=1800
+    )  # hang guard
 
 
 def test_fast_mode_prints_the_times_without_limits(sleepy_notebook):

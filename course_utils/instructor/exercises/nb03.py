@@ -27,9 +27,9 @@ def reference_backward(X, W, b, V, c, dF):
     """
     import torch
 
-    params = [torch.tensor(np.asarray(p, dtype=np.float64), requires_grad=True) for p in (W, b, V, c)]
-    F = torch.relu(torch.as_tensor(np.asarray(X, dtype=np.float64)) @ params[0].T + params[1]) @ params[2].T
-    (F + params[3]).backward(torch.as_tensor(np.asarray(dF, dtype=np.float64)))
+    params = [torch.tensor(np.ascontiguousarray(p, dtype=np.float64), requires_grad=True) for p in (W, b, V, c)]
+    F = torch.relu(torch.as_tensor(np.ascontiguousarray(X, dtype=np.float64)) @ params[0].T + params[1]) @ params[2].T
+    (F + params[3]).backward(torch.as_tensor(np.ascontiguousarray(dF, dtype=np.float64)))
     return tuple(p.grad.numpy() for p in params)
 
 

@@ -176,7 +176,7 @@ def conv_reference(x, w, b, stride=1, pad=0):
     import torch
     import torch.nn.functional as F
 
-    x, w, b = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (x, w, b))
+    x, w, b = (torch.as_tensor(np.ascontiguousarray(a, dtype=np.float64)) for a in (x, w, b))
     return F.conv2d(x, w, b, stride=stride, padding=pad).numpy()
 
 

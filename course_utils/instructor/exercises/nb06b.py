@@ -56,9 +56,9 @@ def conv_backward_reference(dout, x, w, b, stride=1, pad=0):
     import torch
     import torch.nn.functional as F
 
-    x, w, b = (torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in (x, w, b))
+    x, w, b = (torch.tensor(np.ascontiguousarray(a, dtype=np.float64), requires_grad=True) for a in (x, w, b))
     out = F.conv2d(x, w, b, stride=stride, padding=pad)
-    out.backward(torch.as_tensor(np.asarray(dout, dtype=np.float64)))
+    out.backward(torch.as_tensor(np.ascontiguousarray(dout, dtype=np.float64)))
     return x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
 
 

@@ -28,7 +28,7 @@ __all__ = [
 def _torch(a, grad=False):
     import torch
 
-    return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
+    return torch.tensor(np.ascontiguousarray(a, dtype=np.float64), requires_grad=grad)
 
 
 def maxpool_forward_reference(x, size=2, stride=2):

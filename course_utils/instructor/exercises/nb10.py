@@ -24,6 +24,9 @@ def conv_cost(C, W, K, F, S, P):
     The course's version (the fallback) counts on PyTorch's own layer, on the meta device (shapes, no
     numbers): the output's width, the layer's parameters, its weights times the output positions.
     """
+    if any(not float(v).is_integer() for v in (C, W, K, F, S, P)):
+        raise ValueError(f"conv_cost: sizes are whole numbers, got C={C}, W={W}, K={K}, F={F}, S={S}, P={P}")
+    C, W, K, F, S, P = (int(v) for v in (C, W, K, F, S, P))
     conv = nn.Conv2d(C, K, F, stride=S, padding=P, device="meta")
     out = conv(torch.empty(1, C, W, W, device="meta")).shape[-1]
     return out, sum(p.numel() for p in conv.parameters()), conv.weight.numel() * out * out

@@ -45,7 +45,7 @@ def _float(a) -> np.ndarray:
 
 def _with_gradient(first: np.ndarray, loss_of) -> tuple[float, np.ndarray]:
     """(loss, dloss/dfirst) with the loss written in PyTorch and its gradient from autograd, in float64."""
-    leaf = torch.tensor(first, dtype=torch.float64, requires_grad=True)
+    leaf = torch.tensor(np.ascontiguousarray(first), dtype=torch.float64, requires_grad=True)
     loss = loss_of(leaf)
     loss.backward()
     return float(loss.detach()), leaf.grad.numpy().astype(first.dtype)
@@ -60,7 +60,7 @@ def gaussian_nll(pred: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> tuple[f
         raise ValueError(f"pred and y must have the same shape, got {pred.shape} and {y.shape}")
     if not sigma > 0:
         raise ValueError(f"sigma must be > 0, got {sigma}")
-    target = torch.tensor(y, dtype=torch.float64)
+    target = torch.tensor(np.ascontiguousarray(y), dtype=torch.float64)
     variance = torch.full_like(target, float(sigma) ** 2)
     return _with_gradient(pred, lambda p: F.gaussian_nll_loss(p, target, variance, full=True, eps=0.0))
 
@@ -74,14 +74,16 @@ def bernoulli_nll(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]
         raise ValueError(f"logits and y must have the same shape, got {z.shape} and {y.shape}")
     if np.any((y < 0) | (y > 1)):
         raise ValueError(f"Bernoulli labels must lie in [0, 1], got values from {y.min()} to {y.max()}")
-    target = torch.tensor(y, dtype=torch.float64)
+    target = torch.tensor(np.ascontiguousarray(y), dtype=torch.float64)
     return _with_gradient(z, lambda t: F.binary_cross_entropy_with_logits(t, target))
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """log softmax(z) along ``axis``, finite for any logits (PyTorch's)."""
     z = _float(z)
-    return torch.log_softmax(torch.tensor(z, dtype=torch.float64), dim=axis).numpy().astype(z.dtype)
+    return (
+        torch.log_softmax(torch.tensor(np.ascontiguousarray(z), dtype=torch.float64), dim=axis).numpy().astype(z.dtype)
+    )
 
 
 def categorical_nll(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -98,7 +100,7 @@ def categorical_nll(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarra
         raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
     if y.size and (y.min() < 0 or y.max() >= z.shape[1]):
         raise ValueError(f"labels must lie in 0..{z.shape[1] - 1}, got values from {y.min()} to {y.max()}")
-    labels = torch.tensor(y, dtype=torch.long)
+    labels = torch.tensor(np.ascontiguousarray(y), dtype=torch.long)
     return _with_gradient(z, lambda t: F.cross_entropy(t, labels))
 
 

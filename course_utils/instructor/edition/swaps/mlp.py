@@ -3,10 +3,12 @@ course_utils.instructor.edition.build): the same results, written in PyTorch. Ex
 initialisation drawn with numpy, exercise 3.1 for the backward pass written out in numpy.
 """
 
+import numpy as np
+
 __all__ = ["init_params", "mlp_backward"]
 
 
-def init_params(n_in: int, n_hidden: int, n_out: int, rng: np.random.Generator, bias: bool = True) -> dict:  # noqa: F821
+def init_params(n_in: int, n_hidden: int, n_out: int, rng: np.random.Generator, bias: bool = True) -> dict:
     """Random weights scaled by 1/sqrt(fan-in) (so activations neither vanish nor explode), zero biases.
 
     Returns a dict with W (n_hidden, n_in), V (n_out, n_hidden) and, if ``bias``,
@@ -26,7 +28,7 @@ def init_params(n_in: int, n_hidden: int, n_out: int, rng: np.random.Generator, 
     return params
 
 
-def mlp_backward(dZ: np.ndarray, cache: dict) -> dict:  # noqa: F821
+def mlp_backward(dZ: np.ndarray, cache: dict) -> dict:
     """Backward pass from dL/dZ, the gradient at the output *before* o (PyTorch's autograd on the forward pass).
 
     dZ: (N, K); cache: from :func:`mlp_forward`. Returns the gradients with the shapes of what they
@@ -34,13 +36,16 @@ def mlp_backward(dZ: np.ndarray, cache: dict) -> dict:  # noqa: F821
     """
     import torch
 
-    if np.shape(dZ) != cache["Z"].shape:  # noqa: F821
-        raise ValueError(f"dZ must have the shape of Z, {cache['Z'].shape}; got {np.shape(dZ)}")  # noqa: F821
+    if np.shape(dZ) != cache["Z"].shape:
+        raise ValueError(f"dZ must have the shape of Z, {cache['Z'].shape}; got {np.shape(dZ)}")
     g = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda a: a}[cache["g"]]
-    leaves = {k: torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for k, v in cache["params"].items()}  # noqa: F821
-    X = torch.tensor(np.asarray(cache["X"], dtype=np.float64), requires_grad=True)  # noqa: F821
+    leaves = {
+        k: torch.tensor(np.ascontiguousarray(v, dtype=np.float64), requires_grad=True)
+        for k, v in cache["params"].items()
+    }
+    X = torch.tensor(np.ascontiguousarray(cache["X"], dtype=np.float64), requires_grad=True)
     Z = g(X @ leaves["W"].T + leaves.get("b", 0.0)) @ leaves["V"].T + leaves.get("c", 0.0)
-    Z.backward(torch.as_tensor(np.asarray(dZ, dtype=np.float64)))  # noqa: F821
+    Z.backward(torch.as_tensor(np.ascontiguousarray(dZ, dtype=np.float64)))
     grads = {k: leaf.grad.numpy() for k, leaf in leaves.items() if k in ("W", "V", "b", "c")}
     grads["X"] = X.grad.numpy()
     return grads

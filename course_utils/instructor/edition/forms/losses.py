@@ -44,11 +44,20 @@ def _float(a) -> np.ndarray:
 
 
 def _with_gradient(first: np.ndarray, loss_of) -> tuple[float, np.ndarray]:
-    """(loss, dloss/dfirst) with the loss written in PyTorch and its gradient from autograd, in float64."""
-    leaf = torch.tensor(np.ascontiguousarray(first), dtype=torch.float64, requires_grad=True)
-    loss = loss_of(leaf)
-    loss.backward()
-    return float(loss.detach()), leaf.grad.numpy().astype(first.dtype)
+    """(loss, dloss/dfirst) with the loss written in PyTorch and its gradient from autograd, in float64.
+
+    On one thread: these arrays are small and called in loops, where PyTorch's threads cost more than they
+    save (ten times, on a busy two-core machine).
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        leaf = torch.tensor(np.ascontiguousarray(first), dtype=torch.float64, requires_grad=True)
+        loss = loss_of(leaf)
+        loss.backward()
+        return float(loss.detach()), leaf.grad.numpy().astype(first.dtype)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def gaussian_nll(pred: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> tuple[float, np.ndarray]:

@@ -38,14 +38,19 @@ def mlp_backward(dZ: np.ndarray, cache: dict) -> dict:
 
     if np.shape(dZ) != cache["Z"].shape:
         raise ValueError(f"dZ must have the shape of Z, {cache['Z'].shape}; got {np.shape(dZ)}")
-    g = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda a: a}[cache["g"]]
-    leaves = {
-        k: torch.tensor(np.ascontiguousarray(v, dtype=np.float64), requires_grad=True)
-        for k, v in cache["params"].items()
-    }
-    X = torch.tensor(np.ascontiguousarray(cache["X"], dtype=np.float64), requires_grad=True)
-    Z = g(X @ leaves["W"].T + leaves.get("b", 0.0)) @ leaves["V"].T + leaves.get("c", 0.0)
-    Z.backward(torch.as_tensor(np.ascontiguousarray(dZ, dtype=np.float64)))
-    grads = {k: leaf.grad.numpy() for k, leaf in leaves.items() if k in ("W", "V", "b", "c")}
-    grads["X"] = X.grad.numpy()
-    return grads
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small arrays in training loops: PyTorch's threads cost more than they save
+    try:
+        g = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda a: a}[cache["g"]]
+        leaves = {
+            k: torch.tensor(np.ascontiguousarray(v, dtype=np.float64), requires_grad=True)
+            for k, v in cache["params"].items()
+        }
+        X = torch.tensor(np.ascontiguousarray(cache["X"], dtype=np.float64), requires_grad=True)
+        Z = g(X @ leaves["W"].T + leaves.get("b", 0.0)) @ leaves["V"].T + leaves.get("c", 0.0)
+        Z.backward(torch.as_tensor(np.ascontiguousarray(dZ, dtype=np.float64)))
+        grads = {k: leaf.grad.numpy() for k, leaf in leaves.items() if k in ("W", "V", "b", "c")}
+        grads["X"] = X.grad.numpy()
+        return grads
+    finally:
+        torch.set_num_threads(threads)

@@ -21,7 +21,7 @@ never stuck.
 
 ## Start
 
-You need Python 3.10 or newer and about 3 GB of disk (PyTorch is large).
+You need Python 3.10 or newer and a few GB of disk (PyTorch, TensorFlow and JAX are large).
 
     make lab      # the first time installs everything into .venv (a few minutes), then opens JupyterLab
     make test     # runs every notebook top to bottom, as Run All does
@@ -57,6 +57,9 @@ $(STAMP): requirements.txt pyproject.toml
 \t@echo "Installing requirements.txt into $(VENV) (PyTorch is large: the first time takes a few minutes) ..."
 \t$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 \t$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(INSTALL)
+\t@# JupyterLab's settings for the course: no "official Jupyter news?" pop-up over the first notebook
+\t@mkdir -p $(VENV)/share/jupyter/lab/settings
+\t@cp config/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 \t@touch $@
 
 ROOT_OPT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
@@ -64,7 +67,7 @@ LAB_IP := $(if $(findstring --ip,$(LAB_OPTS))$(findstring ServerApp.ip,$(LAB_OPT
 
 lab: setup
 \t$(VENV)/bin/jupyter lab $(LAB_IP) --ServerApp.root_dir="$(CURDIR)" $(ROOT_OPT) \\
-\t\t--ServerApp.default_url=/lab/tree/00_welcome.ipynb $(LAB_OPTS)
+\t\t--LabApp.default_url=/lab/tree/00_welcome.ipynb $(LAB_OPTS)
 
 test: setup
 \tCOURSE_FAST=1 $(PY) -m pytest tests -p no:cacheprovider -q

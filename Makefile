@@ -8,6 +8,7 @@
 #   make test-hub    the class on a local JupyterHub, end to end in Chromium (root; EDITION_VENV; needs npm)
 #   make outputs     re-run notebooks in full mode and save their outputs (NOTEBOOKS=... to pick)
 #   make student     release student/ from notebooks/ (solutions removed; FORCE=1 replaces edited copies)
+#   make student-edition  student/ and the repository a class gets, _build/student-edition/ (no answers)
 #   make bench       speed ratios (benchmarks/)
 #   make lint        ruff
 #   make setup       set-up alone;  make clean  remove .venv and caches
@@ -27,7 +28,8 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 NBVAL := $(PY) -m pytest -p tests.conftest --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT)
 
-.PHONY: setup lab test test-full test-browser test-unit test-notebooks outputs student bench lint clean site test-site test-hub
+.PHONY: setup lab test test-full test-browser test-unit test-notebooks outputs student student-edition bench lint clean \
+	site test-site test-hub
 
 setup: $(STAMP)
 
@@ -120,6 +122,12 @@ outputs: setup
 # Student copies: solutions replaced by NotImplementedError, outputs cleared (commit student/).
 student: setup
 	$(VENV)/bin/course release notebooks student $(if $(FORCE),--force)
+
+# The student edition: the student notebooks at its top, the student side of course_utils with the checkers'
+# data baked from notebooks' exercise definitions, its own README, Makefile (make lab, make test) and
+# requirements; the practice exercises (answers in the edition) are printed (docs/instructors.md).
+student-edition: setup
+	$(VENV)/bin/course release notebooks student $(if $(FORCE),--force) --edition _build/student-edition
 
 bench: setup
 	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -13,6 +13,21 @@ import pytest
 os.environ.setdefault("COURSE_FAST", "1")
 
 
+@pytest.fixture(scope="session")
+def edition(tmp_path_factory):
+    """(folder, outcomes file): the student edition built from notebooks/ as `make student-edition` builds it,
+    once per session (test_edition, test_edition_leaks and test_release use it); outcomes: the bake's
+    judged answers with the full checker's messages."""
+    from pathlib import Path
+
+    from course_utils.instructor.edition.build import build_edition
+
+    root = tmp_path_factory.mktemp("edition")
+    target, outcomes = root / "student-edition", root / "outcomes.json"
+    build_edition(Path(__file__).resolve().parent.parent / "notebooks", target, outcomes=outcomes)
+    return target, outcomes
+
+
 def pytest_collectstart(collector):
     """nbval: never compare stderr (warnings, progress bars) or HTML/JS renderings."""
     if collector.fspath and collector.fspath.ext == ".ipynb":

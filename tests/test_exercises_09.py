@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from course_utils.checking import check, decode, encode, judge_case, run_case
 from course_utils.checks import ExerciseFailure, check_bernoulli_loss, check_categorical_loss, check_gaussian_loss
 from course_utils.instructor.exercises import EXERCISES
-from course_utils.instructor.exercises.nb09 import bernoulli_loss, categorical_loss, gaussian_loss
+from course_utils.instructor.exercises.nb09 import bernoulli_loss, gaussian_loss
+from course_utils.instructor.exercises.nb09b import categorical_loss
 
 
 def _right_gaussian(mu, y):

@@ -11,8 +11,9 @@ from course_utils.checking import check
 from course_utils.checking.registry import get
 from course_utils.checks import ExerciseFailure, check_conv_cost, check_my_net, check_network_cost
 from course_utils.experiment import FAST_PROTOCOL, PROTOCOL, wider_lenet
-from course_utils.instructor.exercises.nb10 import conv_cost, network_cost
-from course_utils.instructor.exercises.nb10b import _judge as judge_experiment
+from course_utils.instructor.exercises.nb10 import _conv_cost, conv_cost
+from course_utils.instructor.exercises.nb10b import network_cost
+from course_utils.instructor.exercises.nb10c import _judge as judge_experiment
 from course_utils.models import LeNet
 
 # --- 10.1 ------------------------------------------------------------------------------------------
@@ -132,7 +133,7 @@ def test_network_cost_accepts_the_right_answer(capsys):
 
 
 def _variant(**mistake):
-    from course_utils.instructor.exercises.nb10 import _network_cost
+    from course_utils.instructor.exercises.nb10b import _network_cost
 
     return lambda C, W, layers: _network_cost(C, W, layers, **mistake)
 
@@ -170,7 +171,7 @@ def test_network_cost_names_a_fractional_size():
                 out = (shape[1] - args[0]) / args[1] + 1
                 shape, params, madds = (shape[0], out, out), 0, 0
             elif kind == "conv":
-                out, params, madds = conv_cost(shape[0], shape[1], *args)
+                out, params, madds = _conv_cost(shape[0], shape[1], *args)  # the formula: takes 3.5 too
                 shape = (args[0], out, out)
             else:
                 n_in = int(np.prod(shape))

@@ -110,15 +110,27 @@ def _text(cell) -> str:
     return "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("output_type") == "stream")
 
 
+def _run_in_edition(nb, edition: Path, tmp_path: Path):
+    """Run ``nb`` as a student of the edition runs it: the edition's package alone on the path (the kernel
+    reports which course_utils it imported, in a cell added at the end and checked here)."""
+    nb.cells.append(nbformat.v4.new_code_cell("import course_utils\nprint(course_utils.__file__)"))
+    env = {"COURSE_FAST": "1", "PYTHONPATH": str(edition)}
+    ran = execute_notebook(nb, tmp_path, cell_timeout=CELL_TIMEOUT, env=env)  # raises on any error
+    assert _text(ran.cells[-1]).strip().startswith(str(edition / "course_utils")), _text(ran.cells[-1])
+    return ran
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
-def test_student_is_never_stuck(source, tmp_path):
-    """A student copy with every exercise left unsolved runs top to bottom, Run All as a student does it:
-    no cell raises (nbclient stops at the first error); each checker says in one line that its exercise
-    is not attempted yet and, where the exercise has a fallback, that the course's version is used below."""
+def test_student_is_never_stuck(source, tmp_path, edition):
+    """The student edition's copy with every exercise left unsolved runs top to bottom with the edition's
+    package alone, Run All as a student does it: no cell raises (nbclient stops at the first error); each
+    checker says in one line that its exercise is not attempted yet and, where the exercise has a fallback,
+    that the course's version is used below."""
     instructor = read_notebook(source)
     exercises = find_exercises(instructor, source.name)
-    student = read_notebook(REPO / "student" / source.name)
-    ran = execute_notebook(student, tmp_path, cell_timeout=CELL_TIMEOUT, env={"COURSE_FAST": "1"})  # raises on error
+    student = read_notebook(edition[0] / source.name)
+    assert student.cells == read_notebook(REPO / "student" / source.name).cells, "the edition holds student/'s copy"
+    ran = _run_in_edition(student, edition[0], tmp_path)
     cells = {cell.get("id"): cell for cell in ran.cells}
     for exercise in exercises:
         declared = get_exercise(exercise.number)
@@ -131,9 +143,11 @@ def test_student_is_never_stuck(source, tmp_path):
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
-def test_student_notebook_with_the_solutions_pasted_back_runs(source, tmp_path):
-    pasted = _with_solutions(read_notebook(REPO / "student" / source.name), read_notebook(source))
-    execute_notebook(pasted, tmp_path, cell_timeout=CELL_TIMEOUT, env={"COURSE_FAST": "1"})  # raises on any error
+def test_student_notebook_with_the_solutions_pasted_back_runs(source, tmp_path, edition):
+    """The edition's copy with the instructor's solutions pasted in, run with the edition's package alone: each
+    checker prints the verdict of the instructor's committed full run (the baked checker passes them)."""
+    pasted = _with_solutions(read_notebook(edition[0] / source.name), read_notebook(source))
+    _run_in_edition(pasted, edition[0], tmp_path)
     instructor = read_notebook(source)
     ran = {cell.get("id"): cell for cell in pasted.cells}
     committed = {cell.get("id"): cell for cell in instructor.cells}

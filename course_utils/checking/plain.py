@@ -8,13 +8,14 @@ through the checkers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Tensor", "Raised", "Opaque", "encode", "decode", "save_plain", "load_plain"]
+__all__ = ["Tensor", "Raised", "Opaque", "encode", "decode", "save_plain", "load_plain", "plain_key", "dumps", "loads"]
 
 
 @dataclass(frozen=True)
@@ -119,3 +120,34 @@ def load_plain(path) -> Any:
         tree = json.loads(str(data["__tree__"]))
         arrays = [data[f"a{i}"] for i in range(sum(k.startswith("a") for k in data.files))]
     return decode(tree, arrays)
+
+
+def plain_key(value: Any) -> str:
+    """A stable hash of ``value`` as plain data: the same numbers, shapes and dtypes give the same key in any
+    process on any machine (the student edition's checker looks baked answers up by it)."""
+    tree, arrays = encode(value)
+    digest = hashlib.sha256(json.dumps(tree, sort_keys=True).encode())
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.dtype.str}{a.shape}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()[:32]
+
+
+def dumps(value: Any) -> str:
+    """``value`` (plain data) as one JSON text, arrays included (dtype, shape, hex bytes): same value, same text."""
+    tree, arrays = encode(value)
+    stored = [
+        {"dtype": a.dtype.str, "shape": list(a.shape), "hex": np.ascontiguousarray(a).tobytes().hex()} for a in arrays
+    ]
+    return json.dumps({"tree": tree, "arrays": stored}, sort_keys=True, separators=(",", ":"))
+
+
+def loads(text: str) -> Any:
+    """What :func:`dumps` wrote."""
+    data = json.loads(text)
+    arrays = [
+        np.frombuffer(bytes.fromhex(a["hex"]), dtype=np.dtype(a["dtype"])).reshape(a["shape"]).copy()
+        for a in data["arrays"]
+    ]
+    return decode(data["tree"], arrays)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from course_utils.checking.judging import describe
+from course_utils.checking.oracle import OracleMiss
 from course_utils.checking.plain import Raised, decode, encode
 
 __all__ = ["ExerciseFailure", "Exercise", "run_case", "judge_case", "check", "not_attempted", "use_fallback", "resolve"]
@@ -133,7 +134,13 @@ def judge_case(exercise: Exercise, case: tuple, outcome: Any) -> str | None:
     if not isinstance(outcome, dict) or "value" not in outcome:
         return f"the answer could not be read ({describe(outcome)})."
     value, changed = outcome["value"], outcome.get("changed") or []
-    message = exercise.judge(case, value)
+    try:
+        message = exercise.judge(case, value)
+    except OracleMiss as err:  # the student edition: the judge asked for an answer no visible case gave
+        return (
+            f"this answer cannot be judged here: the checker needs a value the student edition does not hold "
+            f"({err}). Check the shape and the type of what your function returns."
+        )
     if message is None and exercise.keep_inputs and changed:
         where = ", ".join(f"argument {i + 1}" for i in changed)
         return (

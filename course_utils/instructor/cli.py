@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("source", type=Path, help="folder of instructor notebooks, e.g. notebooks/")
     rel.add_argument("target", type=Path, help="folder for the student copies, e.g. student/")
     rel.add_argument("--force", action="store_true", help="replace student copies edited since the last release")
+    rel.add_argument(
+        "--edition", type=Path, help="also write the student edition there (e.g. _build/student-edition; emptied first)"
+    )
     work = commands.add_parser("workspace", help="copy the student notebooks a learner's own folder lacks")
     work.add_argument("release", type=Path, help="the released student notebooks, e.g. student/")
     work.add_argument("work", type=Path, help="the learner's folder, e.g. my-work/ (nothing there is overwritten)")
@@ -166,6 +169,13 @@ def _release(args: argparse.Namespace) -> int:
         print(f"error: {err}; nothing was written", file=sys.stderr)
         return 1
     print(f"{len(written)} student notebook{'s' * (len(written) != 1)} in {args.target}")
+    if args.edition:
+        from course_utils.instructor.edition.build import build_edition
+        from course_utils.instructor.edition.safety import PRACTICE, SAFE
+
+        build_edition(args.source, args.edition)
+        print(f"the student edition in {args.edition}: {len(SAFE)} exercises safe to grade ({', '.join(SAFE)})")
+        print(f"practice only ({len(PRACTICE)}, their answers are in the edition): {', '.join(PRACTICE)}")
     return 0
 
 

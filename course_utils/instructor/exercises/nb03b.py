@@ -11,16 +11,18 @@ import numpy as np
 
 from course_utils import gradcheck
 from course_utils.checking import Exercise, as_array, compare, describe
+from course_utils.checking.oracle import oracle
 
 __all__ = ["EXERCISES", "numerical_gradient", "TEST_FUNCTIONS"]
 
 
 def numerical_gradient(f, x, eps=1e-6):
-    """The course's answer to 3.2 (its fallback): the central-difference gradient of the scalar f at x.
+    """The course's version of 3.2 (its fallback): the gradient of the scalar f at x, by the course's
+    ``gradcheck.numerical_gradient`` (in the student edition the five-point stencil, not 3.2's answer).
 
     x: float64 array of any shape (changed one entry at a time, and restored). Returns an array of x's shape.
     """
-    return gradcheck.numerical_gradient(f, x, eps)
+    return gradcheck.numerical_gradient(f, np.asarray(x, dtype=np.float64), eps)
 
 
 def _coupled_cubic(x):
@@ -44,6 +46,7 @@ def _call(answer, case):
     return answer(TEST_FUNCTIONS[name], x, eps)
 
 
+@oracle
 def _simulate(f, x, eps, *, scheme="central", step=None, restore=True):
     """What a (possibly wrong) loop computes, on a copy of x."""
     x = np.array(x, dtype=np.float64)
@@ -68,6 +71,7 @@ def _simulate(f, x, eps, *, scheme="central", step=None, restore=True):
     return grad
 
 
+@oracle
 def _by_rows(f, x, eps):
     """A loop over the first axis only: a whole row of a matrix x moves at once."""
     x = np.array(x, dtype=np.float64)
@@ -83,6 +87,7 @@ def _by_rows(f, x, eps):
     return grad
 
 
+@oracle
 def _all_at_once(f, x, eps):
     return np.full(np.shape(x), (f(x + eps) - f(x - eps)) / (2 * eps))
 

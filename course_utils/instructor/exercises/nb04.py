@@ -8,8 +8,10 @@ back on ``course_utils.mlp.init_params``.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from course_utils.checking import Exercise, as_array, compare, describe
+from course_utils.checking.oracle import oracle
 
 __all__ = ["EXERCISES", "sgd_step", "count_distinct_units"]
 
@@ -21,6 +23,7 @@ _TOLERANCE = 1e-9  # units closer than this count as the same unit (rounding, no
 # --- 4.1 · one SGD step -----------------------------------------------------------------------------
 
 
+@oracle
 def _step(params, grads, lr, decay, *, sign=1.0, decay_biases=False, decay_sign=1.0, scale=True, factor=1.0, frozen=()):
     """θ − η'(g + λ'θ) on W and V, θ − η'g on the biases; the keywords give the typical mistakes."""
     new = {}
@@ -31,8 +34,14 @@ def _step(params, grads, lr, decay, *, sign=1.0, decay_biases=False, decay_sign=
 
 
 def sgd_step(params: dict, grads: dict, lr: float, weight_decay: float) -> dict:
-    """The course's SGD step (mean form): θ − η'(g + λ'θ) for W and V, θ − η'g for b and c; a new dict."""
-    return _step(params, grads, lr, weight_decay)
+    """The course's SGD step (the fallback) by torch.optim.SGD, weight decay on W and V only; a new dict."""
+    new = {}
+    for name, value in params.items():
+        tensor = torch.tensor(np.ascontiguousarray(value), requires_grad=True)
+        tensor.grad = torch.tensor(np.ascontiguousarray(grads[name])).to(tensor.dtype)
+        torch.optim.SGD([tensor], lr=lr, weight_decay=weight_decay if name in ("W", "V") else 0.0).step()
+        new[name] = tensor.detach().numpy().copy()
+    return new
 
 
 def _cases_from(rng, settings, shapes=_SHAPES):

@@ -10,6 +10,7 @@ import re
 import numpy as np
 
 from course_utils.checking import Exercise, Raised, as_array, compare, describe
+from course_utils.checking.oracle import oracle
 from course_utils.instructor.exercises.nb06b import low_precision, not_one_array
 
 __all__ = ["EXERCISES", "conv_reference", "size_outcomes"]
@@ -158,6 +159,7 @@ def _size_fresh(rng):
     return [(tuple(settings),)]
 
 
+@oracle
 def _loops(x, w, b, stride, out_h, out_w):
     """Reference loops on an already padded x; windows at (stride·i, stride·j)."""
     fh, fw = w.shape[2:]
@@ -170,7 +172,20 @@ def _loops(x, w, b, stride, out_h, out_w):
 
 
 def conv_reference(x, w, b, stride=1, pad=0):
-    """The convolution layer's output (N, K, H_out, W_out) for x (N, C, H, W), w (K, C, F, F), b (K,)."""
+    """The convolution layer's output (N, K, H_out, W_out) for x (N, C, H, W), w (K, C, F, F), b (K,).
+
+    The course's version (the fallback): PyTorch's conv2d, in float64 (the exercise asks for the loops).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    x, w, b = (torch.as_tensor(np.ascontiguousarray(a, dtype=np.float64)) for a in (x, w, b))
+    return F.conv2d(x, w, b, stride=stride, padding=pad).numpy()
+
+
+@oracle
+def _reference(x, w, b, stride=1, pad=0):
+    """conv_reference by the loops: what the judge compares with."""
     x, w, b = (np.asarray(a, dtype=np.float64) for a in (x, w, b))
     out_h = (x.shape[2] - w.shape[2] + 2 * pad) // stride + 1
     out_w = (x.shape[3] - w.shape[3] + 2 * pad) // stride + 1
@@ -179,7 +194,7 @@ def conv_reference(x, w, b, stride=1, pad=0):
 
 def _padded_one_side(x, w, b, stride, pad, before):
     width = ((2 * pad, 0), (2 * pad, 0)) if before else ((0, 2 * pad), (0, 2 * pad))
-    expected = conv_reference(x, w, b, stride, pad)
+    expected = _reference(x, w, b, stride, pad)
     return _loops(np.pad(x, ((0, 0), (0, 0), *width)), w, b, stride, *expected.shape[2:])
 
 
@@ -197,17 +212,17 @@ def _judge_conv(case, got):
         )
     return compare(
         got,
-        conv_reference(*case),
+        _reference(*case),
         case,
         what="the output",
         mistakes={
             "the bias is missing: each filter adds its b[k] to every output position.": (
-                lambda: conv_reference(x, w, np.zeros_like(b), s, p)
+                lambda: _reference(x, w, np.zeros_like(b), s, p)
             ),
             "only the first channel is used: a filter spans all C channels of the input, and the products of "
-            "every channel are summed.": lambda: conv_reference(x[:, :1], w[:, :1], b, s, p),
+            "every channel are summed.": lambda: _reference(x[:, :1], w[:, :1], b, s, p),
             "the channels are averaged, not summed: add the products of all C channels.": (
-                lambda: (conv_reference(x, w, np.zeros_like(b), s, p)) / x.shape[1] + b[:, None, None]
+                lambda: (_reference(x, w, np.zeros_like(b), s, p)) / x.shape[1] + b[:, None, None]
             ),
             "the image is padded on one side only (all 2P zeros after it); put P zeros on each side.": (
                 lambda: _padded_one_side(x, w, b, s, p, before=False)
@@ -216,25 +231,25 @@ def _judge_conv(case, got):
                 lambda: _padded_one_side(x, w, b, s, p, before=True)
             ),
             "the stride is ignored: with stride S the output is smaller and window (i, j) starts at (S·i, S·j).": (
-                lambda: conv_reference(x, w, b, 1, p)
+                lambda: _reference(x, w, b, 1, p)
             ),
             "the output has the right size, but window (i, j) starts at (i, j) instead of (S·i, S·j).": (
-                lambda: conv_reference(x, w, b, 1, p)[:, :, : size[0], : size[1]]
+                lambda: _reference(x, w, b, 1, p)[:, :, : size[0], : size[1]]
             ),
             "the filter is flipped (that is the mathematicians' convolution); CNN layers slide the filter as it "
-            "is (cross-correlation).": lambda: conv_reference(x, w[:, :, ::-1, ::-1], b, s, p),
-            "the padding is ignored.": lambda: conv_reference(x, w, b, s, 0),
+            "is (cross-correlation).": lambda: _reference(x, w[:, :, ::-1, ::-1], b, s, p),
+            "the padding is ignored.": lambda: _reference(x, w, b, s, 0),
             "the output width is computed from the height (H_out twice): the input need not be square; "
-            "W_out comes from the width W.": lambda: conv_reference(*case)[:, :, :, : size[0]],
+            "W_out comes from the width W.": lambda: _reference(*case)[:, :, :, : size[0]],
             "the + 1 of W_out = (W − F + 2P)/S + 1 is missing, so the last row and column of outputs are "
-            "left out.": lambda: conv_reference(*case)[:, :, : size[0] - 1, : size[1] - 1],
+            "left out.": lambda: _reference(*case)[:, :, : size[0] - 1, : size[1] - 1],
             "a ReLU is applied: this layer's output is w·x + b itself; the activation is a separate step.": (
-                lambda: np.maximum(conv_reference(*case), 0)
+                lambda: np.maximum(_reference(*case), 0)
             ),
             "the bias is added once per channel (C times): add b[k] once to each output value, after summing "
-            "over the channels.": lambda: conv_reference(x, w, x.shape[1] * b, s, p),
+            "over the channels.": lambda: _reference(x, w, x.shape[1] * b, s, p),
             "rows and columns are swapped: output (i, j) is the window at row S·i (down) and column S·j "
-            "(across).": lambda: conv_reference(*case).transpose(0, 1, 3, 2),
+            "(across).": lambda: _reference(*case).transpose(0, 1, 3, 2),
         },
         rtol=1e-6,
         atol=1e-8,

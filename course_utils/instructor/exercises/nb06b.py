@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.checking import Exercise, Tensor, as_array, compare, describe
+from course_utils.checking.oracle import oracle
 
 __all__ = ["EXERCISES", "conv_backward_reference", "conv_backward_loops", "not_one_array", "low_precision"]
 
@@ -49,14 +50,19 @@ def conv_backward_reference(dout, x, w, b, stride=1, pad=0):
     """(dx, dw, db) of the convolution out = conv(x, w, b, stride, pad), given dout = ∂L/∂out.
 
     dout (N, K, H_out, W_out), x (N, C, H, W), w (K, C, FH, FW), b (K,) → dx like x, dw like w, db like b.
-    The course's layer (``course_utils.layers``) in the exercise's signature.
+    The course's version (the fallback): PyTorch's conv2d and its autograd, in float64 (the exercise asks for
+    the loops).
     """
-    from course_utils.layers import conv2d_backward, conv2d_forward
+    import torch
+    import torch.nn.functional as F
 
-    _, cache = conv2d_forward(x, w, b, stride, pad)
-    return conv2d_backward(dout, cache)
+    x, w, b = (torch.tensor(np.ascontiguousarray(a, dtype=np.float64), requires_grad=True) for a in (x, w, b))
+    out = F.conv2d(x, w, b, stride=stride, padding=pad)
+    out.backward(torch.as_tensor(np.ascontiguousarray(dout, dtype=np.float64)))
+    return x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
 
 
+@oracle
 def conv_backward_loops(
     dout, x, w, stride=1, pad=0, *, flip=False, step=None, dw_images="all", crop="both", dx_assign=False
 ):
@@ -154,7 +160,7 @@ def _judge(case, got):
             f"db has shape {shapes['db'].shape}, expected b's shape ({k},): b[k] was added to EVERY output "
             "position of map k in every image, so db[k] sums dout[:, k] over the images and all positions."
         )
-    right = conv_backward_loops(dout, x, w, stride, pad)
+    right = conv_backward_loops(dout, x, w, stride, pad)  # the loops, not the fallback: the same numbers
 
     def wrong(options, index):
         return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.checking import Exercise, compare
+from course_utils.checking.oracle import oracle
 from course_utils.instructor.exercises.nb06b import not_one_array
 
 __all__ = [
@@ -20,27 +21,40 @@ __all__ = [
 ]
 
 
+# The course's versions (the fallbacks) are PyTorch's pooling and its autograd, in float64: the exercises ask
+# for the loops. (PyTorch on the CPU gives a tied maximum's gradient to the first in row-major order, too.)
+
+
+def _torch(a, grad=False):
+    import torch
+
+    return torch.tensor(np.ascontiguousarray(a, dtype=np.float64), requires_grad=grad)
+
+
 def maxpool_forward_reference(x, size=2, stride=2):
     """Max pooling of x (N, C, H, W) over size×size windows every ``stride`` pixels → (N, C, H_out, W_out)."""
-    from course_utils.layers import maxpool2d_forward
+    import torch.nn.functional as F
 
-    return maxpool2d_forward(x, size, stride)[0]
+    return F.max_pool2d(_torch(x), size, stride).numpy()
 
 
 def meanpool_forward_reference(x, size=2, stride=2):
     """Mean pooling of x (N, C, H, W) over size×size windows every ``stride`` pixels → (N, C, H_out, W_out)."""
-    from course_utils.layers import avgpool2d_forward
+    import torch.nn.functional as F
 
-    return avgpool2d_forward(x, size, stride)[0]
+    return F.avg_pool2d(_torch(x), size, stride).numpy()
 
 
 def maxpool_backward_reference(dout, x, size, stride):
     """dx (N, C, H, W) of max pooling, given dout (N, C, H_out, W_out) and the layer's input x."""
-    from course_utils.layers import maxpool2d_backward, maxpool2d_forward
+    import torch.nn.functional as F
 
-    return maxpool2d_backward(dout, maxpool2d_forward(x, size, stride)[1])
+    x = _torch(x, grad=True)
+    F.max_pool2d(x, size, stride).backward(_torch(dout))
+    return x.grad.numpy()
 
 
+@oracle
 def pool_loops(x, size, stride, op="max", *, step=None, count=None, n_out=None, mix_channels=False):
     """Pooling as loops; the keywords give the typical mistakes.
 
@@ -156,6 +170,7 @@ def _forward_fresh(rng):
     return [(rng.normal(size=s), f, t) for s, f, t in shapes]
 
 
+@oracle
 def maxpool_backward_loops(dout, x, size, stride, mode="first"):
     """Max-pool backward with loops; ``mode`` picks the right rule or a typical mistake.
 

@@ -1,10 +1,10 @@
-"""Exercises 9.1-9.3 (notebook 09, CNN pipelines): each head's negative log-likelihood as a torch loss.
+"""Exercises 9.1-9.2 (notebook 09, CNN pipelines): each head's negative log-likelihood as a torch loss.
 
-9.1 the Gaussian head (regression), 9.2 the Bernoulli head (binary, from a logit, stable), 9.3 the
-Categorical head (multiclass, from logits, stable). Each returns one torch scalar, the mean over the
-batch, that carries a gradient (training calls .backward() on it). The public ``gaussian_loss``,
-``bernoulli_loss`` and ``categorical_loss`` are the course's versions: the notebook's later cells use
-them while a student's own has not passed its checker.
+9.1 the Gaussian head (regression), 9.2 the Bernoulli head (binary, from a logit, stable); 9.3, the
+Categorical head, is in ``nb09b`` and shares the helpers here. Each returns one torch scalar, the mean
+over the batch, that carries a gradient (training calls .backward() on it). The public ``gaussian_loss``
+and ``bernoulli_loss`` are the course's versions: the notebook's later cells use them while a student's
+own has not passed its checker.
 """
 
 from __future__ import annotations
@@ -12,29 +12,26 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.checking import Exercise, Tensor, compare, describe
+from course_utils.checking.oracle import oracle
 
-__all__ = ["EXERCISES", "gaussian_loss", "bernoulli_loss", "categorical_loss"]
+__all__ = ["EXERCISES", "gaussian_loss", "bernoulli_loss"]
 
 
-# --- the course's versions (torch) ----------------------------------------------------------------
+# --- the course's versions (torch's own losses; the exercises ask for the formulas) ---------------------
 
 
 def gaussian_loss(mu, y):
-    """Gaussian NLL with σ = 1 without its constant, mean over the batch: mean ½(y − μ)²; mu, y (B,)."""
-    return 0.5 * (y - mu).pow(2).mean()
+    """Gaussian NLL with σ = 1 without its constant, mean over the batch; mu, y (B,): half PyTorch's MSE loss."""
+    import torch.nn.functional as F
+
+    return F.mse_loss(mu, y.to(mu.dtype)) / 2
 
 
 def bernoulli_loss(z, y):
-    """Bernoulli NLL from logits z (B,) and labels y (B,) in {0, 1}: mean log(1 + e^z) − y z, stable."""
+    """Bernoulli NLL from logits z (B,) and labels y (B,) in {0, 1}, mean over the batch: PyTorch's own."""
     import torch.nn.functional as F
 
-    return (F.softplus(z) - y * z).mean()
-
-
-def categorical_loss(logits, k):
-    """Categorical NLL from logits (B, K) and class indices k (B,) int64: mean −log softmax(logits)[k], stable."""
-    log_p = logits - logits.logsumexp(dim=1, keepdim=True)
-    return -log_p.gather(1, k.view(-1, 1)).mean()
+    return F.binary_cross_entropy_with_logits(z, y.to(z.dtype))
 
 
 # --- calling and judging ----------------------------------------------------------------------------
@@ -132,9 +129,24 @@ def _judge_gaussian(case, got):
     message = _check_tensor(got, "Gaussian")
     if message:
         return message
-    squared = (y - mu) ** 2
+    answers = _gaussian_answers(mu, y)
     return compare(
-        got, 0.5 * squared.mean(), f"μ and y of {len(y)} examples", what="the Gaussian loss", rtol=1e-5, atol=1e-7,
+        got,
+        answers["loss"],
+        f"μ and y of {len(y)} examples",
+        what="the Gaussian loss",
+        rtol=1e-5,
+        atol=1e-7,
+        mistakes=answers["mistakes"],
+    )
+
+
+@oracle
+def _gaussian_answers(mu, y):
+    """The right loss and each known mistake's, on one case (plain data)."""
+    squared = (y - mu) ** 2
+    return dict(
+        loss=0.5 * squared.mean(),
         mistakes={
             "the ½ is missing: the Gaussian NLL with σ = 1 is ½ (y − μ)² plus a constant. (The lecture's squared loss "
             "(o − y)² is twice it: the same minimum, but this notebook's step sizes were chosen for the NLL.)": (
@@ -156,16 +168,29 @@ def _judge_bernoulli(case, got):
     message = _check_tensor(got, "Bernoulli")
     if message:
         return message
-    per = _softplus(z) - y * z
-    sigma = 1 / (1 + np.exp(-z))
-    with np.errstate(all="ignore"):
-        clamped = -(y * np.maximum(np.log(sigma), -100) + (1 - y) * np.maximum(np.log1p(-sigma), -100))
+    answers = _bernoulli_answers(z, y)
+    per = answers["per"]
     got_value = float(got.array)
     if not np.isfinite(got_value):
         return _not_finite_bernoulli(got_value, float(np.abs(z).max()), graph)
     message = compare(
         got, per.mean(), f"{len(z)} logits (largest |z| {np.abs(z).max():.0f})", what="the Bernoulli loss",
-        rtol=1e-5, atol=1e-6,
+        rtol=1e-5, atol=1e-6, mistakes=answers["mistakes"],
+    )  # fmt: skip
+    if message and "Likely mistake" not in message:
+        message += _capped(got_value, per, z, "log σ(z) or log(1 − σ(z))", "log(1 + e^z) − y·z (F.softplus)")
+    return message or _built_in(graph, "Bernoulli", "F.softplus(z) − y * z, then .mean()")
+
+
+@oracle
+def _bernoulli_answers(z, y):
+    """The right per-example losses and each known mistake's loss, on one case (plain data)."""
+    per = _softplus(z) - y * z
+    sigma = 1 / (1 + np.exp(-z))
+    with np.errstate(all="ignore"):
+        clamped = -(y * np.maximum(np.log(sigma), -100) + (1 - y) * np.maximum(np.log1p(-sigma), -100))
+    return dict(
+        per=per,
         mistakes={
             "the sigmoid is applied twice: the formula (or binary_cross_entropy_with_logits) takes the logit z itself, "
             "not σ(z).": (_softplus(sigma) - y * sigma).mean(),
@@ -183,9 +208,6 @@ def _judge_bernoulli(case, got):
             "−log(1 − σ(z)).": (_softplus(z) - (1 - y) * z).mean(),
         },
     )  # fmt: skip
-    if message and "Likely mistake" not in message:
-        message += _capped(got_value, per, z, "log σ(z) or log(1 − σ(z))", "log(1 + e^z) − y·z (F.softplus)")
-    return message or _built_in(graph, "Bernoulli", "F.softplus(z) − y * z, then .mean()")
 
 
 def _not_finite_bernoulli(got_value: float, largest: float, graph: list[str]) -> str:
@@ -221,45 +243,6 @@ def _capped(got_value: float, per: np.ndarray, z: np.ndarray, what: str, stable:
     return ""
 
 
-def _judge_categorical(case, got):
-    z, k = np.asarray(case[0], dtype=np.float64), np.asarray(case[1])
-    got, graph = _unwrap(got)
-    message = _check_tensor(got, "Categorical")
-    if message:
-        return message
-    rows = np.arange(len(k))
-    per = -_log_softmax(z)[rows, k]
-    got_value = float(got.array)
-    if not np.isfinite(got_value):
-        return (
-            f"for logits up to {np.abs(z).max():.0f} the Categorical loss is {got_value}: exp of a large logit "
-            "overflows, or log of a probability that rounded to 0 is −inf. Compute log softmax directly: "
-            "z_k − logsumexp(z) (torch.logsumexp subtracts the maximum for you)."
-        )
-    p = np.exp(_log_softmax(z))
-    logsumexp = (z - _log_softmax(z))[:, 0]
-    message = compare(
-        got, per.mean(), f"{len(k)} examples of {z.shape[1]} logits (largest |z| {np.abs(z).max():.0f})",
-        what="the Categorical loss", rtol=1e-5, atol=1e-6,
-        mistakes={
-            "softmax is applied twice (probabilities passed where logits belong): the loss takes the logits and "
-            "applies (log-)softmax itself.": (-_log_softmax(p)[rows, k]).mean(),
-            "the softmax runs over the batch (dim=0): normalise each example's logits over the classes (dim=1).": (
-                -_log_softmax(z.T).T[rows, k]
-            ).mean(),
-            "the losses are summed over the batch: take the mean, as training here does.": per.sum(),
-            "the log is missing: the NLL is −log softmax(z)[k], not −softmax(z)[k].": -p[rows, k].mean(),
-            "the sign is flipped: the negative log-likelihood is −log p, a number ≥ 0.": -per.mean(),
-            "logits[:, k] picks all B rows at every example's class, a (B, B) matrix: pair row i with its own class "
-            "k[i], logits[torch.arange(B), k].": (logsumexp[:, None] - z[:, k]).mean(),
-            "the log Σ e^(z_c) term is missing: −log softmax(z)_k = −z_k + log Σ_c e^(z_c).": -z[rows, k].mean(),
-        },
-    )  # fmt: skip
-    if message and "Likely mistake" not in message:
-        message += _capped(got_value, per, z, "the log of the softmax", "logsumexp(z) − z_k (torch.logsumexp)")
-    return message or _built_in(graph, "Categorical", "torch.logsumexp and indexing, then .mean()")
-
-
 # --- cases --------------------------------------------------------------------------------------------
 
 
@@ -275,16 +258,6 @@ def _binary_cases(rng, batches, large: float):
     # confident answers, right and wrong: a naive log(σ(z)) gives −inf in float32 here
     z = np.array([large, -large, large, -large, 2.0], dtype=np.float32)
     cases.append((z, np.array([0, 1, 1, 0, 1], dtype=np.float32)))
-    return cases
-
-
-def _categorical_cases(rng, batches, classes, large: float):
-    cases = []
-    for b, c in zip(batches, classes, strict=True):
-        cases.append(((2 * rng.normal(size=(b, c))).astype(np.float32), rng.integers(0, c, b).astype(np.int64)))
-    z = rng.normal(size=(3, 10)).astype(np.float32)
-    z[0, 3], z[1, 7], z[2, 0] = large, -large, large
-    cases.append((z, np.array([3, 7, 5], dtype=np.int64)))  # right and confident, very wrong, confidently wrong
     return cases
 
 
@@ -311,16 +284,5 @@ EXERCISES = [
         passed=f"Exercise {{number}}: the Bernoulli loss is right {_EXPLAIN}.",
         references=("course_utils.losses.bernoulli_nll",),
         fallback="course_utils.instructor.exercises.nb09.bernoulli_loss",
-    ),
-    Exercise(
-        number="9.3",
-        target="categorical_loss",
-        cases=lambda: _categorical_cases(np.random.default_rng(93), (4, 64), (10, 10), 150.0),
-        fresh=lambda rng: _categorical_cases(rng, (5, 40), (3, 10), float(rng.uniform(120, 200))),
-        judge=_judge_categorical,
-        call=_call_graph,
-        passed=f"Exercise {{number}}: the Categorical loss is right {_EXPLAIN}.",
-        references=("course_utils.losses.categorical_nll", "course_utils.losses.log_softmax"),
-        fallback="course_utils.instructor.exercises.nb09.categorical_loss",
     ),
 ]

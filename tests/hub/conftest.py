@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.instructor.release import release
+from course_utils.instructor.edition.build import build_edition
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -40,17 +40,10 @@ CHROMIUM_FLAGS = [
 
 
 def edition_folder(notebooks: Path, out: Path) -> Path:
-    """The student edition built from the instructor notebooks ``notebooks`` into ``out``: what the hub serves.
-
-    A stand-in until `make student-edition` (issue 25) lands: the released student notebooks at the top,
-    course_utils/ as it is, requirements.txt and a README. To use the real edition, make this the one line
-    ``return build_student_edition(notebooks, out)`` from the edition's builder."""
-    shutil.rmtree(out, ignore_errors=True)  # built afresh each time, as make student-edition does
-    release(notebooks, out)
-    shutil.copytree(REPO / "course_utils", out / "course_utils", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(REPO / "requirements.txt", out / "requirements.txt")
-    (out / "README.md").write_text("# CNN course: the student edition\n\nOpen 00_welcome.ipynb.\n")
-    return out
+    """The student edition built from the instructor notebooks ``notebooks`` into ``out``: what the hub serves
+    (``make student-edition``'s builder: the student notebooks at the top, the student side of course_utils
+    with its baked checkers, no answers)."""
+    return build_edition(notebooks, out)
 
 
 def free_port() -> int:

@@ -5,8 +5,9 @@ wrote, runs the student's answer on each (``runner.run_case``), and writes back 
 return values, the inputs it changed, what it raised, and whether it called the course's reference
 implementation. The verdict is decided by the grader, never here: anything this kernel does to this
 module only changes its own answers. The grader trusts nothing written here but the returned values,
-and those only from the answer file it created for this cell, read after this cell completed
-(``course_utils.instructor.grade.answers``); the list of reference calls can only cost points.
+and those only from the answer file it created for this cell, read after this cell completed (the
+grader's side of this exchange is not shipped to students); the list of reference calls can only cost
+points.
 """
 
 from __future__ import annotations

@@ -40,6 +40,9 @@ def _n(value) -> str:
 
 
 def _describe_axes(ax) -> str:
+    bar = getattr(ax, "_colorbar", None)
+    if bar is not None:  # a colour bar: its scale, not its drawing coordinates
+        return f"colour bar {bar.ax.get_ylabel() or bar.ax.get_xlabel() or ''} from {_n(bar.vmin)} to {_n(bar.vmax)}"
     parts = []
     title = ax.get_title() or ax.get_title("left")
     images = [im for im in ax.get_images() if im.get_array() is not None]
@@ -56,10 +59,14 @@ def _describe_axes(ax) -> str:
             x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
             label = line.get_label()
             name = label if not label.startswith("_") else "a curve"
-            curves.append(f"{name} from {_n(y[0])} at {_n(x[0])} to {_n(y[-1])} at {_n(x[-1])}")
+            if np.ptp(x) == 0 or np.ptp(y) == 0:  # a marker line (axvline, axhline): where it is
+                kind, where = ("vertical", f"x = {_n(x[0])}") if np.ptp(x) == 0 else ("horizontal", f"y = {_n(y[0])}")
+                curves.append(f"{'' if name == 'a curve' else name + ', '}a {kind} line at {where}")
+            else:
+                curves.append(f"{name} from {_n(y[0])} at {_n(x[0])} to {_n(y[-1])} at {_n(x[-1])}")
         more = f" and {len(lines) - 6} more" if len(lines) > 6 else ""
         parts.append(f"{len(lines)} line{'s' * (len(lines) > 1)}: " + "; ".join(curves) + more)
-    if ax.axison and (lines or ax.patches or ax.collections):
+    if ax.axison and (lines or ax.patches or ax.collections) and not images:
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
         xlabel, ylabel = ax.get_xlabel() or "x", ax.get_ylabel() or "y"
@@ -78,7 +85,7 @@ def describe(fig) -> str:
     suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else ""
     head = f"Figure “{suptitle}”" if suptitle else "Figure"
     if len(described) > 4:  # a grid: say how many panels, then the first few
-        return f"{head}, {len(described)} panels; the first: " + "; ".join(described[:4]) + "; …"
+        return f"{head}, {len(described)} panels; the first four: " + "; ".join(described[:4])
     return f"{head}: " + "; ".join(described) if described else head
 
 
@@ -87,7 +94,7 @@ def alt_text(fig, takeaway: str) -> str:
     if not isinstance(takeaway, str) or len(takeaway.split()) < 3:
         raise ValueError(f"takeaway must say in a sentence what to see in the figure, got {takeaway!r}")
     description = describe(fig).rstrip(". ")
-    return f"{description}. {takeaway.strip()}"
+    return " ".join(f"{description}. {takeaway.strip()}".split())  # one line: no line breaks from titles
 
 
 def figure_html(fig, alt: str) -> str:

@@ -48,7 +48,8 @@ SEQUENTIAL, DIVERGING = "viridis", "RdBu"  # RdBu: negative red, positive blue, 
 # Maps ordered by lightness a figure may use (perceptually uniform, single-hue, grey for pictures, two
 # CVD-safe diverging ones); anything else (jet, rainbow, hue-only) is a problem.
 APPROVED_MAPS = {"viridis", "cividis", "magma", "inferno", "plasma", "gray", "gray_r", "Greys", "binary"}
-APPROVED_MAPS |= {"Reds", "Blues", "RdBu", "RdBu_r", "PuOr", "PuOr_r"}
+APPROVED_MAPS |= {f"{hue}{end}" for hue in ("Reds", "Blues", "Greens", "Oranges", "Purples") for end in ("", "_r")}
+APPROVED_MAPS |= {"RdBu", "RdBu_r", "PuOr", "PuOr_r"}
 _GREYS_OK = 0.02  # a colour whose r, g, b differ by less than this is a grey: always allowed
 
 

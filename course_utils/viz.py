@@ -127,7 +127,7 @@ def draw_graph(nodes: dict, edges: list, title: str = "", backward: bool = False
     fig.tight_layout()
     said = "; ".join(f"{name}: forward {f or '-'}, gradient {b or '-'}" for name, (_, _, f, b) in nodes.items())
     flow = " Dashed vermillion arrows carry the gradients back along each edge." if backward else ""
-    edges_said = ", ".join(f"{a} to {b} by {label}" for a, b, label in edges)
+    edges_said = ", ".join(f"{a} to {b}" + (f" by {label}" if label else "") for a, b, label in edges)
     return set_description(fig, f"Computational graph{f' “{title}”' if title else ''}, {len(nodes)} nodes, "
         f"edges {edges_said}. Values above each node (blue), gradients below (vermillion): {said}.{flow}")  # fmt: skip
 

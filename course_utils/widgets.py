@@ -68,7 +68,7 @@ def with_number_box(control, width: str = "150px") -> widgets.HBox:
     else:
         kind = widgets.BoundedIntText if isinstance(control, widgets.IntSlider) else widgets.BoundedFloatText
         twin = kind(value=control.value, min=control.min, max=control.max, step=control.step, description=name,
-                    layout=layout, style=style)  # fmt: skip
+                    layout=layout, style=style, continuous_update=True)  # fmt: skip
         widgets.jslink((twin, "value"), (control, "value"))
         widgets.jslink((twin, "max"), (control, "max"))
     control.description, control.tooltip, control.readout = "", name, False

@@ -2,10 +2,11 @@
 
 Each notebook is opened and run (fast mode), then, for each explorer: JupyterLab's command-mode shortcut
 (ArrowDown) walks to its cell, focus goes to the cell's output, Tab moves into the explorer until a control
-that moves (a number box or a slider handle) has focus, the arrow keys move it, and what the explorer shows
-must change. Then axe-core (WCAG 2.0/2.1 A and AA) runs on the page: violations inside the notebook's outputs
-are the course's and fail the test, except those only an upstream change can fix (UPSTREAM, each with its
-issue); JupyterLab's own violations are listed in the output and in tests/browser/artifacts/axe-lab/.
+that moves has focus (first its first number box or menu, then, again from the cell, a slider's handle), an
+arrow key moves it, and what the explorer shows must change. Then axe-core (WCAG 2.0/2.1 A and AA) runs on
+the page: violations inside the notebook's outputs are the course's and fail the test, except those only an
+upstream change can fix (UPSTREAM, each with its reason); JupyterLab's own violations are listed in the
+output and in tests/browser/artifacts/axe-lab/.
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ def _walk_to(page, index: int) -> None:
     raise AssertionError(f"could not reach cell {index} with the arrow keys (at {page.evaluate(ACTIVE_CELL)})")
 
 
-def _drive_by_keyboard(page, case: str, index: int) -> str:
-    """Tab into the explorer of cell ``index``, move its first movable control with an arrow key; returns
-    what had focus. Fails unless what the explorer shows changes."""
+def _drive_by_keyboard(page, case: str, index: int, target: str) -> str:
+    """Tab into the explorer of cell ``index`` until a control matching CSS ``target`` has focus, move it with
+    an arrow key; returns what had focus and the key. Fails unless what the explorer shows changes."""
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     area = cell.locator(WIDGET_AREA).first
     area.scroll_into_view_if_needed()
@@ -71,7 +72,7 @@ def _drive_by_keyboard(page, case: str, index: int) -> str:
     for _ in range(40):
         page.keyboard.press("Tab")
         focus = page.evaluate(FOCUS)
-        if focus and focus["explorer"] and page.evaluate(f"() => document.activeElement.matches('{MOVABLE}')"):
+        if focus and focus["explorer"] and page.evaluate(f"() => document.activeElement.matches('{target}')"):
             break
     else:
         raise AssertionError(f"{case}: Tab never reached a control of the explorer in cell {index}: {focus}")
@@ -113,9 +114,10 @@ def test_explorers_work_by_keyboard_and_the_course_passes_axe(case, lab, page):
         cells = _explorer_cells(page)
         assert cells, f"{case}: no explorer found"
         driven = []
-        for index in cells:
-            _walk_to(page, index)
-            driven.append(_drive_by_keyboard(page, case, index))
+        for index in cells:  # the first control that moves (a named number box or menu), then a slider's handle
+            for target in (MOVABLE, "[role=slider]"):
+                _walk_to(page, index)
+                driven.append(_drive_by_keyboard(page, case, index, target))
         print(f"{case}: explorers in cells {cells} driven by keyboard: {driven}")
 
         violations = blocking(run_axe(page))

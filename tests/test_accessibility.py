@@ -217,3 +217,20 @@ def test_with_number_box_names_a_selection_slider_with_a_menu():
     row = with_number_box(slider)
     menu, same = row.children
     assert same is slider and isinstance(menu, widgets.Dropdown) and menu.description == "λ"
+
+
+def test_a_saved_view_is_put_in_words_for_the_book():
+    from course_utils.instructor.site_widgets import in_words
+
+    state = {
+        "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_x", "IPY_MODEL_menu", "IPY_MODEL_out"]}},
+        "x": {"model_name": "BoundedFloatTextModel", "state": {"description": "x1", "value": 1.5}},
+        "menu": {"model_name": "DropdownModel", "state": {"description": "g", "index": 1, "_options_labels": ["a", "b"]}},  # noqa: E501
+        "out": {"model_name": "OutputModel", "state": {"outputs": [
+            {"output_type": "display_data", "metadata": {META_KEY: {"alt": "A diagram of x."}}, "data": {}},
+            {"output_type": "stream", "name": "stdout", "text": "f = 2\n"},
+        ]}},
+    }  # fmt: skip
+    text = in_words(state, "box")
+    assert text.count("<li>") == 4 and "<li>x1: 1.5</li>" in text and "<li>g: b</li>" in text
+    assert "<li>Figure: A diagram of x.</li>" in text and "<li>f = 2</li>" in text

@@ -10,8 +10,11 @@
     document.querySelectorAll("summary[aria-label], .search-button__button[aria-label]").forEach(function (el) {
       el.removeAttribute("aria-label");
     });
-    document.querySelectorAll("[aria-label] i[class*='fa-'], [aria-label] span[class*='fa-']").forEach(function (icon) {
-      icon.setAttribute("aria-hidden", "true");
+    // Font Awesome may swap each <i> for an <svg> (with a title) after loading: hide both kinds.
+    var icons = "button[aria-label] i, button[aria-label] svg, button[aria-label] span[class*='fa-']";
+    document.querySelectorAll(icons).forEach(function (icon) {
+      if (icon.getAttribute("aria-hidden") !== "true") icon.setAttribute("aria-hidden", "true");
+      icon.removeAttribute("title");
     });
   }
   function sliderName(handle) {

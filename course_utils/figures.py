@@ -110,13 +110,13 @@ def is_real_description(alt) -> bool:
     return isinstance(alt, str) and not _FILE_NAME.search(alt.strip()) and len(alt.split()) >= MIN_WORDS
 
 
-def show(fig, takeaway: str) -> str:
-    """Display ``fig`` with its alt text (description + ``takeaway``) and close it; returns the alt text.
+def show(fig, takeaway: str) -> None:
+    """Display ``fig`` with its alt text (description + ``takeaway``) and close it.
 
-    Use it instead of ``plt.show()``: every figure the course shows goes through here.
+    Use it instead of ``plt.show()``: every figure the course shows goes through here. It returns None, so
+    that a cell ending with it shows the figure once (``alt_text`` gives the text).
     """
     alt = alt_text(fig, takeaway)
     metadata = {META_KEY: {"alt": alt, "style": style_in_force(), "problems": style_problems(fig)}}
     display({"text/html": figure_html(fig, alt), "text/plain": f"Figure: {alt}"}, raw=True, metadata=metadata)
     plt.close(fig)
-    return alt

@@ -132,8 +132,9 @@ def test_show_writes_an_img_with_alt_text_and_records_the_style(monkeypatch):
     monkeypatch.setattr(figures, "display", lambda data, raw, metadata: shown.append((data, metadata)))
     fig, ax = plt.subplots()
     ax.plot([1, 2, 3], [3, 2, 1], label="loss")
-    alt = show(fig, "The loss falls from 3 to 1.")
+    assert show(fig, "The loss falls from 3 to 1.") is None  # nothing more to display after the figure
     ((data, metadata),) = shown
+    alt = metadata[META_KEY]["alt"]
     assert data["text/html"].startswith('<img src="data:image/png;base64,') and f'alt="{alt}"' in data["text/html"]
     assert "loss from 3 at 1 to 1 at 3" in alt and alt.endswith("The loss falls from 3 to 1.")
     assert data["text/plain"] == f"Figure: {alt}"

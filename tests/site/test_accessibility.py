@@ -27,8 +27,8 @@ BOOK = REPO / "_build" / "site"
 PAGES = sorted(p.name for p in BOOK.glob("*.html") if p.name != "index.html") or ["00_welcome.html"]
 OUTPUT_IMAGES = """() => [...document.querySelectorAll('.cell_output img, .widget-output img')]
     .map(i => i.getAttribute('alt'))"""
-HEADINGS = """() => [...document.querySelectorAll('main article h1, main article h2, main article h3,
-    main article h4, main article h5, main article h6')].map(h => Number(h.tagName[1]))"""
+HEADINGS = """() => [...document.querySelectorAll(
+    ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map(h => 'main article ' + h).join(', '))].map(h => Number(h.tagName[1]))"""
 EXPLORER_PAGES = ("01_mlp_forward.html", "02_probabilistic_losses.html", "06_convolution.html")
 COLOUR_PAGES = ("01_mlp_forward.html", "04_sgd.html", "10_features_and_history.html")
 

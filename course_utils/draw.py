@@ -22,6 +22,8 @@ from ipycanvas import Canvas
 from PIL import Image
 
 from course_utils.data import MNIST_MEAN, MNIST_STD
+from course_utils.figures import set_description
+from course_utils.style import OKABE_ITO
 from course_utils.widgets import show_figure
 
 __all__ = ["CANVAS_SIZE", "PEN_WIDTH", "render_strokes", "mnist_preprocess", "read_digit", "DigitPad"]
@@ -193,13 +195,19 @@ class DigitPad:
         left.imshow(self.digit, cmap="gray")
         left.set_title("what LeNet sees (28×28)", fontsize=9)
         left.axis("off")
-        colors = ["tab:orange" if k == self.prediction else "tab:blue" for k in range(10)]
-        right.bar(range(10), self.probabilities, color=colors)
+        colors = [OKABE_ITO["vermillion"] if k == self.prediction else OKABE_ITO["blue"] for k in range(10)]
+        hatches = ["//" if k == self.prediction else "" for k in range(10)]  # the answer: hatched, not hue alone
+        right.bar(range(10), self.probabilities, color=colors, hatch=hatches)
         right.set_xticks(range(10))
         right.set_ylim(0, 1)
         right.set_title("probabilities", fontsize=9)
         fig.tight_layout()
-        show_figure(self.chart, fig)
+        others = ", ".join(f"{k}: {p:.0%}" for k, p in enumerate(self.probabilities) if k != self.prediction)
+        best = f"{self.prediction} (hatched) {self.probabilities[self.prediction]:.0%}"
+        set_description(
+            fig, f"The drawn digit as LeNet sees it (28×28), and LeNet's ten probabilities: {best}; {others}"
+        )
+        show_figure(self.chart, fig, f"LeNet reads {self.prediction}.")
 
     def _draw_maps(self, maps: dict[str, np.ndarray]) -> None:
         fig, axes = plt.subplots(2, 16, figsize=(12, 1.8))
@@ -211,4 +219,4 @@ class DigitPad:
             axes[1, k].imshow(image, cmap="magma")
         axes[0, 0].set_title("conv1 maps (after ReLU)", fontsize=8, loc="left")
         axes[1, 0].set_title("conv2 maps", fontsize=8, loc="left")
-        show_figure(self.maps, fig)
+        show_figure(self.maps, fig, "Where the strokes of the drawing are, the maps light up.")

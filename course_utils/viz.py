@@ -1,7 +1,9 @@
 """Plots the notebooks share: network diagrams, loss curves, image grids.
 
 Introduced in notebook 01 (``draw_mlp``); each function says which notebook uses it.
-Every function returns the matplotlib Figure it drew, so tests can inspect it.
+Every function returns the Figure it drew (tests inspect it) with its description, from the numbers
+drawn, for ``show(fig, takeaway)``: how every cell displays a figure with its alt text. Importing this
+module puts the course style in force.
 """
 
 from __future__ import annotations
@@ -9,9 +11,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from course_utils.figures import set_description, show
 from course_utils.layers import conv_output_size
+from course_utils.style import DIVERGING, NEGATIVE, POSITIVE, use_course_style
 
 __all__ = [
+    "show",
+    "DIVERGING",
     "draw_mlp",
     "draw_graph",
     "plot_curves",
@@ -23,6 +29,11 @@ __all__ = [
     "text_color_on",
     "annotate_cells",
 ]
+use_course_style()
+
+
+def _numbers(values) -> str:
+    return "(" + ", ".join(f"{v:.3g}" for v in np.ravel(values)) + ")"
 
 
 def _node(ax, xy, value, label, color="white"):
@@ -37,7 +48,7 @@ def draw_mlp(x, W, V, hidden_pre, hidden, z, y, g_name: str = "g", o_name: str =
     Args:
         x: (D,) input. W: (H, D). V: (K, H).
         hidden_pre: (H,) W x. hidden: (H,) g(W x). z: (K,) V h. y: (K,) the output f = o(z).
-    Edges are labelled with their weights, blue for positive and red for
+    Edges are labelled with their weights, blue solid for positive and vermillion dashed for
     negative, thicker for larger magnitude.
     """
     x, hidden_pre, hidden, z, y = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (x, hidden_pre, hidden, z, y))
@@ -51,8 +62,8 @@ def draw_mlp(x, W, V, hidden_pre, hidden, z, y, g_name: str = "g", o_name: str =
         for j, end in enumerate(dst):
             for i, start in enumerate(src):
                 w = weights[j, i]
-                color = "tab:blue" if w >= 0 else "tab:red"
-                ax.plot(*zip(start, end, strict=True), color=color, lw=0.5 + 3 * abs(w) / biggest)
+                color, style = (POSITIVE, "-") if w >= 0 else (NEGATIVE, "--")
+                ax.plot(*zip(start, end, strict=True), color=color, ls=style, lw=0.5 + 3 * abs(w) / biggest)
                 # All labels of W sit near the inputs, where the edges have not crossed yet (they cross mid-way).
                 t = 0.3 if weights is W else 0.5
                 mid = (start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
@@ -76,7 +87,12 @@ def draw_mlp(x, W, V, hidden_pre, hidden, z, y, g_name: str = "g", o_name: str =
     ax.set_aspect("equal")
     ax.axis("off")
     fig.tight_layout()
-    return fig
+    negative = int((W < 0).sum() + (V < 0).sum())
+    return set_description(fig, f"Network diagram, {len(x)} inputs, {len(hidden)} hidden units, {len(y)} "
+        f"output{'s' * (len(y) > 1)}: input x = {_numbers(x)}; hidden pre-activations W x = {_numbers(hidden_pre)}, "
+        f"after {g_name}: h = {_numbers(hidden)}; V h = {_numbers(z)}, output f = {o_name}(V h) = {_numbers(y)}. "
+        f"Each edge is labelled with its weight, {W.size + V.size - negative} positive (blue, solid) and "
+        f"{negative} negative (vermillion, dashed), thicker for larger magnitude")  # fmt: skip
 
 
 def draw_graph(nodes: dict, edges: list, title: str = "", backward: bool = False):
@@ -94,13 +110,13 @@ def draw_graph(nodes: dict, edges: list, title: str = "", backward: bool = False
                     arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 1.5})  # fmt: skip
         if backward:  # the gradient travels the same edge the other way, drawn just below it
             ax.annotate("", xy=(x0 + 0.42, y0 - 0.1), xytext=(x1 - 0.42, y1 - 0.1),
-                        arrowprops={"arrowstyle": "->", "color": "tab:red", "lw": 1.2, "ls": "--"})  # fmt: skip
+                        arrowprops={"arrowstyle": "->", "color": NEGATIVE, "lw": 1.2, "ls": "--"})  # fmt: skip
         ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, label, ha="center", fontsize=9, color="0.3")
     for name, (x, y, forward_text, backward_text) in nodes.items():
         ax.add_patch(plt.Rectangle((x - 0.4, y - 0.22), 0.8, 0.44, facecolor="#dbe9f6", edgecolor="black"))
         ax.text(x, y, name, ha="center", va="center", fontsize=12, weight="bold")
-        ax.text(x, y + 0.32, forward_text, ha="center", va="bottom", fontsize=9, color="tab:blue")
-        ax.text(x, y - 0.32, backward_text, ha="center", va="top", fontsize=9, color="tab:red")
+        ax.text(x, y + 0.32, forward_text, ha="center", va="bottom", fontsize=9, color=POSITIVE)
+        ax.text(x, y - 0.32, backward_text, ha="center", va="top", fontsize=9, color=NEGATIVE)
     xs = [v[0] for v in nodes.values()]
     ys = [v[1] for v in nodes.values()]
     ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
@@ -109,7 +125,11 @@ def draw_graph(nodes: dict, edges: list, title: str = "", backward: bool = False
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    return fig
+    said = "; ".join(f"{name}: forward {f or '-'}, gradient {b or '-'}" for name, (_, _, f, b) in nodes.items())
+    flow = " Dashed vermillion arrows carry the gradients back along each edge." if backward else ""
+    edges_said = ", ".join(f"{a} to {b}" + (f" by {label}" if label else "") for a, b, label in edges)
+    return set_description(fig, f"Computational graph{f' “{title}”' if title else ''}, {len(nodes)} nodes, "
+        f"edges {edges_said}. Values above each node (blue), gradients below (vermillion): {said}.{flow}")  # fmt: skip
 
 
 def plot_curves(curves: dict, xlabel: str = "step", ylabel: str = "loss", title: str = "", logy: bool = False, ax=None):
@@ -146,7 +166,11 @@ def image_grid(images, titles=None, ncols: int = 8, size: float = 1.2, cmap: str
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=9)
     fig.tight_layout()
-    return fig
+    kind = "colour images" if images and images[0].ndim == 3 else "greyscale images"
+    named = f", titled {', '.join(str(t).replace(chr(10), ' ') for t in titles[:12])}" if titles is not None else ""
+    more = "…" if titles is not None and len(titles) > 12 else ""
+    return set_description(fig, f"A grid of {len(images)} {kind} of {images[0].shape[0]}×{images[0].shape[1]} "
+                                f"pixels in {nrows} row{'s' * (nrows > 1)}{named}{more}")  # fmt: skip
 
 
 def _grid(ax, origin_x, size, cell_color, edge="0.6"):
@@ -200,7 +224,11 @@ def draw_conv_step(W: int, F: int, P: int, S: int, step: int, ax=None):
         f"step {step + 1} of {out * out}: output cell ({i}, {j})",
         fontsize=9,
     )
-    return fig
+    return set_description(fig, f"Convolution step {step + 1} of {out * out}: a {W}×{W} input padded with {P} "
+        f"zero{'s' * (P != 1)} per side ({padded}×{padded}, padding grey), the {F}×{F} filter window (outlined) "
+        f"at rows {top}–{top + F - 1}, columns {left}–{left + F - 1} of the padded input, writing output cell "
+        f"({i}, {j}) of the {out}×{out} output (dark), cells written before shaded; "
+        f"W_out = ({W} − {F} + 2·{P})/{S} + 1 = {out}")  # fmt: skip
 
 
 def feature_maps(maps, titles=None, ncols: int = 6, size: float = 1.6, cmap: str = "magma"):
@@ -216,7 +244,10 @@ def feature_maps(maps, titles=None, ncols: int = 6, size: float = 1.6, cmap: str
         ax.imshow(image, cmap=cmap)
         ax.set_title(titles[k] if titles is not None else f"map {k}", fontsize=9)
     fig.tight_layout()
-    return fig
+    ranges = "; ".join(f"{titles[k] if titles is not None else f'map {k}'} {m.min():.3g} to {m.max():.3g}"
+                       for k, m in enumerate(maps[:8]))  # fmt: skip
+    return set_description(fig, f"{len(maps)} activation maps of {maps.shape[1]}×{maps.shape[2]} in {cmap} "
+        f"(dark low, bright high), each on its own scale: {ranges}{'; …' if len(maps) > 8 else ''}")  # fmt: skip
 
 
 def plot_confusion(matrix, ax=None, title: str = ""):
@@ -239,6 +270,11 @@ def plot_confusion(matrix, ax=None, title: str = ""):
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title or f"{int(mistakes.sum())} mistakes of {int(matrix.sum())} (colour: mistakes only)", fontsize=9)
+    true, predicted = np.unravel_index(np.argmax(mistakes), mistakes.shape)
+    set_description(ax.figure, f"Confusion matrix of {len(matrix)} classes (rows true, columns predicted), counts "
+        f"written in each cell: {int(np.trace(matrix))} of {int(matrix.sum())} on the diagonal (right), "
+        f"{int(mistakes.sum())} mistakes, shaded darker the more; the most common: true {true} read as {predicted}, "
+        f"{int(mistakes[true, predicted])} times")  # fmt: skip
     return ax
 
 
@@ -272,6 +308,9 @@ def draw_architecture(summary, ax=None):
     ax.set_ylim(-2.9, 2.2)
     ax.set_aspect("equal")
     ax.axis("off")
+    chain = " → ".join(f"{name} {'×'.join(str(s) for s in shape)}" for name, shape in shapes)
+    set_description(ax.figure, f"The network drawn layer by layer, left to right, each feature map stack sized "
+                               f"by its height and depth, each dense layer a bar: {chain}")  # fmt: skip
     return ax
 
 

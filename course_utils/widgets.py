@@ -3,6 +3,11 @@
 Each explorer is a thin layer over a plain function that is tested on its
 own: the widget only reads sliders, calls that function and draws.
 Introduced in notebook 01 (``mlp_explorer``).
+
+Everyone can use them: each slider comes with a number box (``with_number_box``) that carries its
+name (a labelled ``<input>``: ipywidgets gives the slider's own handle no accessible name), is
+reached with Tab and moved with the arrow keys like the slider; every figure is shown with its
+description (``course_utils.figures.show``) and each explorer also writes its result as text.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
 
+from course_utils.figures import describe, set_description, show
 from course_utils.layers import conv_layer_cost
 from course_utils.mlp import ACTIVATIONS, OUTPUTS, mlp_forward
 from course_utils.viz import draw_conv_step, draw_mlp
@@ -19,6 +24,7 @@ from course_utils.viz import draw_conv_step, draw_mlp
 __all__ = [
     "mlp_explorer",
     "slider",
+    "with_number_box",
     "show_figure",
     "conv_stepper",
     "conv_explorer",
@@ -50,6 +56,26 @@ def slider(value: float, description: str, low: float = -3.0, high: float = 3.0,
     )
 
 
+def with_number_box(control, width: str = "150px") -> widgets.HBox:
+    """``control`` (a slider) after a number box (or, for a SelectionSlider, a menu) linked to it in the
+    browser: the box takes the slider's description as its label, so it names the pair for a screen reader,
+    and moves with the arrow keys. The slider keeps its name as a tooltip and shows no readout of its own."""
+    name, layout = control.description, widgets.Layout(width=width)
+    style = {"description_width": control.style.description_width or "initial"}
+    if isinstance(control, widgets.SelectionSlider):
+        twin = widgets.Dropdown(options=control.options, index=control.index, description=name, layout=layout)
+        widgets.jslink((twin, "index"), (control, "index"))
+    else:
+        kind = widgets.BoundedIntText if isinstance(control, widgets.IntSlider) else widgets.BoundedFloatText
+        twin = kind(value=control.value, min=control.min, max=control.max, step=control.step, description=name,
+                    layout=layout, style=style, continuous_update=True)  # fmt: skip
+        widgets.jslink((twin, "value"), (control, "value"))
+        widgets.jslink((twin, "max"), (control, "max"))
+    control.description, control.tooltip, control.readout = "", name, False
+    control.layout.width = "140px"
+    return widgets.HBox([twin, control])
+
+
 def mlp_explorer(x, W, V, g: str = "relu", o: str = "identity") -> widgets.Widget:
     """Sliders for x (D,), W (H, D) and V (K, H), menus for g and o; the diagram and the output f update live.
 
@@ -74,27 +100,28 @@ def mlp_explorer(x, W, V, g: str = "relu", o: str = "identity") -> widgets.Widge
         Y, cache = mlp_forward(xv[None, :], {"W": Wv, "V": Vv}, g=g_menu.value, o=o_menu.value)
         result.value = "<b>f = " + ", ".join(f"{value:.4f}" for value in Y[0]) + "</b>"
         fig = draw_mlp(xv, Wv, Vv, cache["A"][0], cache["H"][0], cache["Z"][0], Y[0], g_menu.value, o_menu.value)
-        show_figure(picture, fig)
+        show_figure(picture, fig, "Move a slider or type in its box: the numbers along the path to f change.")
 
     for control in [*x_sliders, *sum(w_sliders, []), *sum(v_sliders, []), g_menu, o_menu]:
         control.observe(redraw, names="value")
     redraw()
+    rows = [with_number_box(s, "110px") for s in [*x_sliders, *sum(w_sliders, []), *sum(v_sliders, [])]]
+    n_x, n_w = len(x_sliders), W.size
     columns = widgets.HBox(
         [
-            widgets.VBox([widgets.HTML("<b>input x</b>"), *x_sliders]),
-            widgets.VBox([widgets.HTML("<b>weights W</b>"), *sum(w_sliders, [])]),
-            widgets.VBox([widgets.HTML("<b>weights V</b>"), *sum(v_sliders, []), g_menu, o_menu, result]),
+            widgets.VBox([widgets.HTML("<b>input x</b>"), *rows[:n_x]]),
+            widgets.VBox([widgets.HTML("<b>weights W</b>"), *rows[n_x : n_x + n_w]]),
+            widgets.VBox([widgets.HTML("<b>weights V</b>"), *rows[n_x + n_w :], g_menu, o_menu, result]),
         ]
     )
     return widgets.VBox([columns, picture])
 
 
-def show_figure(output: widgets.Output, fig) -> None:
-    """Replace what ``output`` shows with the matplotlib figure ``fig`` (then close it)."""
+def show_figure(output: widgets.Output, fig, takeaway: str) -> None:
+    """Replace what ``output`` shows with the matplotlib figure ``fig`` and its alt text (then close it)."""
     with output:
         output.clear_output(wait=True)
-        display(fig)
-        plt.close(fig)
+        show(fig, takeaway)
 
 
 def conv_stepper(cases: dict | None = None) -> widgets.Widget:
@@ -102,11 +129,13 @@ def conv_stepper(cases: dict | None = None) -> widgets.Widget:
     cases = dict(cases or LECTURE_CASES)
     menu = widgets.Dropdown(options=list(cases), description="case", layout=widgets.Layout(width="320px"))
     step = widgets.IntSlider(value=0, min=0, max=0, description="step", continuous_update=True)
-    picture = widgets.Output()
+    picture, text = widgets.Output(), widgets.HTML()
 
     def redraw(*_):
         W, F, P, S = cases[menu.value]
-        show_figure(picture, draw_conv_step(W, F, P, S, min(step.value, step.max)))
+        fig = draw_conv_step(W, F, P, S, min(step.value, step.max))
+        text.value = f"<p>{describe(fig)}.</p>"
+        show_figure(picture, fig, "Each step moves the window by the stride S and writes one output cell.")
 
     def new_case(*_):
         W, F, P, S = cases[menu.value]
@@ -118,7 +147,7 @@ def conv_stepper(cases: dict | None = None) -> widgets.Widget:
     menu.observe(new_case, names="value")
     step.observe(redraw, names="value")
     new_case()
-    return widgets.VBox([widgets.HBox([menu, step]), picture])
+    return widgets.VBox([widgets.HBox([menu, with_number_box(step, "120px")]), text, picture])
 
 
 def describe_conv_layer(W: int, F: int, P: int, S: int, C: int, K: int) -> str:
@@ -152,6 +181,7 @@ def conv_explorer(W: int = 32, F: int = 5, P: int = 0, S: int = 1, C: int = 3, K
     }
     for control in sliders.values():
         control.style = {"description_width": "90px"}
+    rows = [with_number_box(control, "160px") for control in sliders.values()]
     text = widgets.HTML()
     picture = widgets.Output()
 
@@ -170,14 +200,15 @@ def conv_explorer(W: int = 32, F: int = 5, P: int = 0, S: int = 1, C: int = 3, K
             ax.add_patch(plt.Rectangle((padded + 8, 0), out, out, facecolor="#cfe2f3", edgecolor="#0b5394"))
             ax.text(padded + 8 + out / 2, out + 2, f"output {v['K']}×{out}×{out}", ha="center", va="bottom", fontsize=8)
         except ValueError:
-            ax.text(padded + 8, padded / 2, "no valid output", color="tab:red", fontsize=10)
+            ax.text(padded + 8, padded / 2, "no valid output", color="black", fontsize=10)
         ax.set_xlim(-1, 2 * 74 + 10)
         ax.set_ylim(-8, 84)
         ax.set_aspect("equal")
         ax.axis("off")
-        show_figure(picture, fig)
+        set_description(fig, f"Input and output drawn to scale: {describe_conv_layer(**v)}")
+        show_figure(picture, fig, "Larger F or S shrinks the output; P adds a border of zeros.")
 
     for control in sliders.values():
         control.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([widgets.VBox(list(sliders.values())), text]), picture])
+    return widgets.VBox([widgets.HBox([widgets.VBox(rows), text]), picture])

@@ -45,12 +45,13 @@ def test_describe_conv_layer():
 
 def test_explorers_build():
     stepper = conv_stepper()
-    menu, step = stepper.children[0].children
+    menu, (box, step) = stepper.children[0].children[0], stepper.children[0].children[1].children
+    assert box.description == "step" and step.tooltip == "step"  # the number box names the slider
     assert step.max == 8
     menu.value = "P2 S1 (full padding)"
     assert step.max == 48 and step.value == 0
     explorer = conv_explorer()
-    sliders = explorer.children[0].children[0].children
+    sliders = [row.children[1] for row in explorer.children[0].children[0].children]
     text = explorer.children[0].children[1]
     assert "456" in text.value
     sliders[3].value = 2  # stride 2 on 32 with F=5: invalid

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import re
 import shutil
 import sys
 from html.parser import HTMLParser
@@ -26,8 +25,20 @@ import nbformat
 from course_utils.instructor.hub.links import hub_button  # with COURSE_HUB_URL/_REPO set: "open on the class hub"
 from course_utils.instructor.notebooks import read_notebook, write_notebook
 from course_utils.instructor.release import BEGIN, END, find_exercises, release_notebook
+from course_utils.instructor.site_widgets import BUILTIN_WIDGETS, WIDGET_STATE, WIDGET_VIEW, _prune_widgets
 
-__all__ = ["SLIDES", "BUILTIN_WIDGETS", "book_notebook", "stage", "build", "solution_lines", "page_lines", "main"]
+__all__ = [
+    "SLIDES",
+    "BUILTIN_WIDGETS",
+    "WIDGET_STATE",
+    "WIDGET_VIEW",
+    "book_notebook",
+    "stage",
+    "build",
+    "solution_lines",
+    "page_lines",
+    "main",
+]
 
 REPO = Path(__file__).resolve().parents[2]
 # The lecture's slide titles each notebook covers (exactly as in the lecture), shown as captions in the navigation.
@@ -51,16 +62,6 @@ SLIDES = {
     ),
     "10": ("Convolution Features", "A Bit of History", "AlexNet (2012)", "Image Classification on ImageNet"),
 }
-# Widget packages whose code the bundled html-manager carries; views needing any other are replaced.
-BUILTIN_WIDGETS = ("@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output")
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-# Models a reader can move; the book's copy of such a view cannot recompute what they drive, and says so.
-CONTROL = re.compile(r"^(?!.*Style).*(Slider|Dropdown|Button|Checkbox|Text|Select|Radio|Toggle)\w*Model$")
-SAVED_VIEW = (
-    '<p class="saved-view"><em>The saved view of the course\'s own run: in the book its controls move, '
-    "but only JupyterLab (<code>make lab</code>) redraws what they drive.</em></p>"
-)
 NODE_MODULES = REPO / "site" / "node_modules"
 # (source under site/node_modules, target under the book's _static): what reading the book needs.
 ASSETS = [
@@ -78,60 +79,6 @@ RUN_LINE = (
     "{{download}}`Download the student notebook <downloads/{name}>` (exercises open, no outputs), or in the "
     "course repository run `make lab` (it installs everything the first time) and open `student/{name}`.\n```"
 )
-
-
-def _model_ids(value) -> set[str]:
-    return set(re.findall(r"IPY_MODEL_(\w+)", json.dumps(value)))
-
-
-def _closure(state: dict, roots: set[str]) -> set[str]:
-    """The widget models ``roots`` need: themselves and every model their state refers to."""
-    seen, todo = set(), list(roots)
-    while todo:
-        model = todo.pop()
-        if model in seen or model not in state:
-            continue
-        seen.add(model)
-        todo.extend(_model_ids(state[model].get("state", {})))
-    return seen
-
-
-def _stand_in(state: dict, models: set[str]) -> list:
-    """For a view the book cannot draw: a note, then what its Output widgets last showed (figures, text)."""
-    shown = [o for m in sorted(models) if state[m]["model_name"] == "OutputModel" for o in state[m]["state"]["outputs"]]
-    note = "This interactive widget runs in JupyterLab (<code>make lab</code>)" + (
-        "; here is what it showed in the course's own run:" if shown else "; the book cannot show it."
-    )
-    plain = "(an interactive widget: it runs in JupyterLab, `make lab`)"
-    return [nbformat.v4.new_output("display_data", {"text/html": f"<p><em>{note}</em></p>", "text/plain": plain})] + [
-        nbformat.from_dict(json.loads(json.dumps(output))) for output in shown
-    ]
-
-
-def _prune_widgets(nb) -> None:
-    """Keep the widget views the bundled manager can draw, with just the state they need; stand in for the rest.
-    Under a view with controls, say that in the book they cannot redraw what they drive."""
-    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    kept = set()
-    for cell in nb.cells:
-        outputs = []
-        for output in cell.get("outputs", []):
-            view = output.get("data", {}).get(WIDGET_VIEW)
-            if view is None:
-                outputs.append(output)
-                continue
-            models = _closure(state, {view["model_id"]})
-            if view["model_id"] not in state or any(state[m]["model_module"] not in BUILTIN_WIDGETS for m in models):
-                outputs.extend(_stand_in(state, models))
-                continue
-            kept |= models
-            outputs.append(output)
-            if any(CONTROL.search(state[m]["model_name"]) for m in models):
-                outputs.append(nbformat.v4.new_output("display_data", {"text/html": SAVED_VIEW, "text/plain": ""}))
-        if cell.cell_type == "code":
-            cell.outputs = outputs
-    if state:
-        nb.metadata.widgets[WIDGET_STATE]["state"] = {m: v for m, v in state.items() if m in kept}
 
 
 def book_notebook(nb, name: str):
@@ -186,11 +133,11 @@ def _config(title: str) -> dict:
                 ],  # fmt: skip
                 "html_static_path": ["_assets"],
                 "html_css_files": ["course.css"],
-                "html_js_files": ["widgets-mathjax.js"],
+                "html_js_files": ["widgets-mathjax.js", "a11y.js"],
                 "mathjax_path": "mathjax/tex-chtml.js",
                 "nb_ipywidgets_js": {"widgets/embed.js": {}},
                 "html_copy_source": False,
-                "suppress_warnings": ["myst.domains", "myst.header"],  # notebooks may skip heading levels
+                "suppress_warnings": ["myst.domains"],  # no myst.header: a skipped heading level fails the build
                 "html_show_sourcelink": False,
                 "myst_dmath_double_inline": True,  # $$...$$ inside a paragraph, as Jupyter renders it
                 "html_show_search_summary": False,  # summaries fetch each page: refused on file://
@@ -241,7 +188,7 @@ def stage(notebooks: Path, staging: Path, node_modules: Path = NODE_MODULES) -> 
         else:
             (staging / "_assets" / target).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(node_modules / source, staging / "_assets" / target)
-    for name in ("course.css", "widgets-mathjax.js"):
+    for name in ("course.css", "widgets-mathjax.js", "a11y.js"):
         shutil.copy2(REPO / "site" / name, staging / "_assets" / name)
     return names
 

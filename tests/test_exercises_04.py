@@ -5,7 +5,8 @@ import pytest
 
 from course_utils.checking import ExerciseFailure
 from course_utils.checks import check_distinct_units, check_init_params, check_sgd_step
-from course_utils.instructor.exercises.nb04 import count_distinct_units, sgd_step
+from course_utils.instructor.exercises.nb04 import sgd_step
+from course_utils.instructor.exercises.nb04b import count_distinct_units
 from course_utils.mlp import init_params
 
 # --- 4.1 · sgd_step -------------------------------------------------------------------------------------

@@ -45,9 +45,18 @@ class Opaque:
 _MAX_DEPTH = 6
 
 
-def encode(value: Any, arrays: list[np.ndarray] | None = None, depth: int = 0) -> tuple[Any, list[np.ndarray]]:
-    """(tree, arrays): ``value`` as a JSON-able tree whose arrays are stored by index in ``arrays``."""
+def encode(
+    value: Any, arrays: list[np.ndarray] | None = None, depth: int = 0, *, limit: int | None = 1000
+) -> tuple[Any, list[np.ndarray]]:
+    """(tree, arrays): ``value`` as a JSON-able tree whose arrays are stored by index in ``arrays``.
+
+    ``limit``: at most that many items of a container, twice that many characters of a string and
+    ``_MAX_DEPTH`` levels are kept (what comes back from a student's kernel is bounded); None keeps everything
+    (the course's own data).
+    """
     arrays = [] if arrays is None else arrays
+    items_cap, text_cap = (None, None) if limit is None else (limit, 2 * limit)
+    deeper = limit is None or depth < _MAX_DEPTH
 
     def array(a: np.ndarray, **extra) -> dict:
         a = np.asarray(a)
@@ -65,18 +74,18 @@ def encode(value: Any, arrays: list[np.ndarray] | None = None, depth: int = 0) -
     if isinstance(value, (int, float, np.integer, np.floating)):
         return array(np.asarray(value), scalar=True), arrays
     if isinstance(value, str):
-        return {"t": "str", "v": value[:2000]}, arrays
+        return {"t": "str", "v": value[:text_cap]}, arrays
     if isinstance(value, np.ndarray):
         return array(value), arrays
     if hasattr(value, "detach") and hasattr(value, "requires_grad"):  # a torch tensor
         return array(value.detach().cpu().numpy(), tensor=bool(value.requires_grad)), arrays
-    if depth < _MAX_DEPTH and isinstance(value, (tuple, list)):
-        items = [encode(item, arrays, depth + 1)[0] for item in value[:1000]]
+    if deeper and isinstance(value, (tuple, list)):
+        items = [encode(item, arrays, depth + 1, limit=limit)[0] for item in value[:items_cap]]
         return {"t": "tuple" if isinstance(value, tuple) else "list", "items": items}, arrays
-    if depth < _MAX_DEPTH and isinstance(value, dict) and all(isinstance(k, str) for k in value):
+    if deeper and isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {
             "t": "dict",
-            "items": {k: encode(v, arrays, depth + 1)[0] for k, v in list(value.items())[:1000]},
+            "items": {k: encode(v, arrays, depth + 1, limit=limit)[0] for k, v in list(value.items())[:items_cap]},
         }, arrays
     try:
         text = repr(value)[:200]
@@ -135,8 +144,9 @@ def plain_key(value: Any) -> str:
 
 
 def dumps(value: Any) -> str:
-    """``value`` (plain data) as one JSON text, arrays included (dtype, shape, hex bytes): same value, same text."""
-    tree, arrays = encode(value)
+    """``value`` (plain data) as one JSON text, arrays included (dtype, shape, hex bytes): same value, same text.
+    Nothing is cut (the course's own data: the baked answers, the bake's outcomes)."""
+    tree, arrays = encode(value, limit=None)
     stored = [
         {"dtype": a.dtype.str, "shape": list(a.shape), "hex": np.ascontiguousarray(a).tobytes().hex()} for a in arrays
     ]

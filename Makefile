@@ -81,7 +81,8 @@ test-full: setup
 	COURSE_FAST=0 $(NBVAL) notebooks/
 
 # JupyterLab on 127.0.0.1 + Debian's Chromium driven by playwright (never `playwright install`).
-test-browser: setup
+# axe-core (tests/axe.py) comes with the book's npm packages, site/package-lock.json
+test-browser: setup site/node_modules/.installed
 	COURSE_FAST=1 $(PY) -m pytest tests/browser -p no:cacheprovider -v
 
 # The static book: Jupyter Book on notebooks/ with their committed outputs (nothing runs), exercises as

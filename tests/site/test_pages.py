@@ -54,7 +54,10 @@ EXERCISE_OUTPUTS = """() => {
     const cells = [...document.querySelectorAll('div.cell')];
     const found = [];
     cells.forEach((cell, i) => {
-        if (!cell.querySelector('.cell_input').innerText.includes('raise NotImplementedError(')) return;
+        // a function exercise's placeholder, or a value exercise's `name = ...  # Exercise N.M: your answer`
+        const text = cell.querySelector('.cell_input').innerText;
+        const value = text.includes(' = ...  # Exercise ') && text.includes(': your answer, in place of the ...');
+        if (!text.includes('raise NotImplementedError(') && !value) return;
         for (const c of [cell, cells[i + 1]]) found.push([i, !!(c && c.querySelector('.cell_output'))]);
     });
     return found;

@@ -32,6 +32,7 @@ from pathlib import Path
 from _pairs import interleaved_pairs, pair_ratios, ratio_line
 
 from course_utils.instructor.grade.grading import Options, grade_submission
+from course_utils.instructor.grade.intake import Submission
 from course_utils.instructor.notebooks import execute_notebook, read_notebook
 from course_utils.instructor.release import find_exercises
 
@@ -56,7 +57,7 @@ def sides(stem: str, work: Path):
     options = Options(fast=True, sandbox=True, seed=1)
 
     def graded():
-        results = grade_submission(submission, SOURCE, options)
+        results = grade_submission(Submission("bench", submission, "folder"), SOURCE, options)
         if not results or any(r.status == "error" for r in results):
             raise RuntimeError(f"grading {stem} went wrong: {[(r.exercise, r.message) for r in results]}")
 

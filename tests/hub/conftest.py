@@ -24,19 +24,11 @@ from pathlib import Path
 import pytest
 
 from course_utils.instructor.edition.build import build_edition
+from tests.browser.conftest import CHROMIUM, browser  # noqa: F401  (browser: the same Chromium fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 EDITION_VENV = Path(os.environ.get("EDITION_VENV", "/opt/course-edition/venv"))
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]  # as tests/browser/conftest.py
 
 
 def edition_folder(notebooks: Path, out: Path) -> Path:
@@ -183,15 +175,3 @@ def hub():
             shutil.copy2(workdir / "jupyterhub.log", ARTIFACTS / "jupyterhub.log")
         students.remove()
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()

@@ -54,14 +54,17 @@ def test_the_old_fixed_step_diverged_and_the_problem_step_is_below_it(data):
     assert 0.2 / len(X) > 2 / largest  # the old step broke the 2 / λ_max limit: that is why it diverged
 
 
-def test_map_helps_little_on_regression_and_clearly_on_the_classifiers(summary):
-    """The sentences of notebook 02, in numbers (validation loss, best λ against λ = 0)."""
+def test_map_helps_every_head_and_the_binary_head_most(summary):
+    """The sentences of notebook 02, in numbers (validation loss, best λ against λ = 0; the regression loss
+    without its constant ½ log 2π, which no λ changes)."""
     gains = {}
     for head in HEADS:
-        losses = [summary(head, "L2", lam)[2]["val_loss"] for lam in EXPLORER_LAMBDAS]
-        gains[head] = (losses[0] - min(losses)) / losses[0]
-    assert gains["regression"] < 0.01
-    assert gains["binary"] > 0.1 and gains["multiclass"] > 0.02
+        losses = np.array([summary(head, "L2", lam)[2]["val_loss"] for lam in EXPLORER_LAMBDAS])
+        if head == "regression":
+            losses -= 0.5 * np.log(2 * np.pi)
+        gains[head] = (losses[0] - losses.min()) / losses[0]
+    assert min(gains.values()) > 0.01
+    assert gains["binary"] > 5 * max(gains["regression"], gains["multiclass"])
 
 
 def test_fit_map_rejects_bad_settings():

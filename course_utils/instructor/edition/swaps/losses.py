@@ -1,46 +1,16 @@
-"""Likelihood → loss: the three pipelines of the lecture, and the regularisers of MAP.
-
-Introduced in notebook 02 (probabilistic losses); used by notebooks 03–05 and 09.
-
-Each loss is a negative log-likelihood averaged over the batch and returns
-``(loss, grad)`` where ``grad`` is the gradient of that mean with respect to
-the *first* argument (the network's output before any squashing):
-
-=================  ===========================  ==================================
-likelihood         loss                          first argument
-=================  ===========================  ==================================
-Gaussian(f, σ²)    squared error / (2σ²) + const  pred (N,) or (N, D), real numbers
-Bernoulli(σ(z))    logistic loss                  logits z (N,), any real
-Categorical(sm(z)) softmax cross-entropy          logits z (N, K), any real
-=================  ===========================  ==================================
-
-All are numerically stable: logits of ±1000 give finite losses and gradients.
-
-(The student edition's version: each loss is PyTorch's, its gradient PyTorch's autograd, in float64; the
-numpy form is what exercises 2.1-2.3 ask you to write.)
+"""The student edition's losses.gaussian_nll, bernoulli_nll, log_softmax and categorical_nll (swapped in for the
+student side's own by course_utils.instructor.edition.build): the same checks and results, each loss PyTorch's
+and its gradient PyTorch's autograd, in float64. Exercises 2.1-2.3 ask for the numpy form. ``_with_gradient``
+is a helper the student side's module lacks: the swap puts it in with them, and torch's imports.
 """
-
-from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = [
-    "gaussian_nll",
-    "bernoulli_nll",
-    "categorical_nll",
-    "log_softmax",
-    "l2_penalty",
-    "l1_penalty",
-]
+from course_utils.losses import _float
 
-
-def _float(a) -> np.ndarray:
-    a = np.asarray(a)
-    return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
+__all__ = ["gaussian_nll", "bernoulli_nll", "log_softmax", "categorical_nll"]
 
 
 def _with_gradient(first: np.ndarray, loss_of) -> tuple[float, np.ndarray]:
@@ -111,29 +81,3 @@ def categorical_nll(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarra
         raise ValueError(f"labels must lie in 0..{z.shape[1] - 1}, got values from {y.min()} to {y.max()}")
     labels = torch.tensor(np.ascontiguousarray(y), dtype=torch.long)
     return _with_gradient(z, lambda t: F.cross_entropy(t, labels))
-
-
-Params = Mapping[str, np.ndarray] | Sequence[np.ndarray]
-
-
-def _penalty(params: Params, value_fn, grad_fn):
-    if isinstance(params, Mapping):
-        return float(sum(value_fn(p) for p in params.values())), {k: grad_fn(p) for k, p in params.items()}
-    return float(sum(value_fn(p) for p in params)), [grad_fn(p) for p in params]
-
-
-def l2_penalty(params: Params) -> tuple[float, Params]:
-    """Ω(θ) = ½ Σ θ², the negative log of a Gaussian prior (up to a constant); ∇Ω = θ.
-
-    ``params`` is a dict or a list of arrays; the gradients come back in the
-    same structure. With this ½, λ∇Ω = λθ: exactly PyTorch's ``weight_decay=λ``.
-    """
-    return _penalty(params, lambda p: 0.5 * np.sum(np.square(p)), lambda p: np.array(p, copy=True))
-
-
-def l1_penalty(params: Params) -> tuple[float, Params]:
-    """Ω(θ) = Σ |θ|, the negative log of a Laplace prior (up to a constant); ∇Ω = sign(θ).
-
-    (At θ = 0 the subgradient 0 is used.) Same structure rules as :func:`l2_penalty`.
-    """
-    return _penalty(params, lambda p: np.sum(np.abs(p)), np.sign)

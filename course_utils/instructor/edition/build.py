@@ -5,7 +5,8 @@ with the functions of each module of ``swaps/`` in place of the student-side mod
 same name (the same results, written in another form than the exercises ask), the generated checkers
 ``course_utils/exercises/`` (each exercise module without its answers, ``generate.py``, and the baked
 answers.json, ``bake.py``), a README, a Makefile (``make lab``, ``make test``), pyproject.toml,
-requirements.txt without the instructor-only packages, and tests/ (every notebook runs to the end). Same source, same bytes.
+requirements.txt without the instructor-only packages, and tests/ (every notebook runs to the end). Same
+source, same bytes.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ From the instructor's ``course_utils/instructor/exercises/nbNN.py`` (read as sou
 marked ``@oracle`` loses its body and docstring (in the edition it looks its answers up, see
 ``course_utils.checking.oracle``); every exercise's ``fresh=`` generator becomes ``lambda rng: []`` (the
 grader's hidden cases stay hidden), a value exercise's ``examples=`` ``lambda: []`` (its answer); top-level
-definitions nothing uses any more are dropped; names of the instructor's package become the edition's, ``course_utils.exercises``.
+definitions nothing uses any more are dropped; names of the instructor's package become the edition's,
+``course_utils.exercises``.
 """
 
 from __future__ import annotations

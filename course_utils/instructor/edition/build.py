@@ -1,6 +1,7 @@
 """``course release --edition DIR``: the student edition, the repository a class gets.
 
-DIR gets: the student notebooks at its top, the student side of ``course_utils`` only (no ``instructor/``),
+DIR gets: the student notebooks at its top (00_welcome's passages on the folders in the edition's words,
+``wording.py``), the student side of ``course_utils`` only (no ``instructor/``),
 with the functions of each module of ``swaps/`` in place of the student-side module's functions of the
 same name (the same results, written in another form than the exercises ask), the generated checkers
 ``course_utils/exercises/`` (each exercise module without its answers, ``generate.py``, and the baked
@@ -24,6 +25,7 @@ import nbformat
 
 from course_utils.instructor.edition import templates
 from course_utils.instructor.edition.generate import INSTRUCTOR_PACKAGE, defined_names, edition_source
+from course_utils.instructor.edition.wording import edition_wording
 from course_utils.instructor.notebooks import NB_VERSION, read_notebook
 from course_utils.instructor.release import release_notebook
 
@@ -150,7 +152,9 @@ def build_edition(source_dir: str | Path, target: str | Path, *, outcomes: str |
     source_dir, target = Path(source_dir), Path(target)
     repo = PACKAGE.parent
     sources = sorted(source_dir.glob("*.ipynb"))
-    released = {path.name: release_notebook(read_notebook(path), path.name) for path in sources}
+    released = {
+        path.name: edition_wording(path.name, release_notebook(read_notebook(path), path.name)) for path in sources
+    }
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -166,7 +170,7 @@ def build_edition(source_dir: str | Path, target: str | Path, *, outcomes: str |
     _write(target / "pyproject.toml", templates.PYPROJECT)
     _write(target / "requirements.txt", _requirements(repo))
     _write(target / "tests" / "test_notebooks.py", templates.TEST_NOTEBOOKS)
-    _write(target / ".gitignore", ".venv/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n")
+    _write(target / ".gitignore", ".venv/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\ndata/\n")
     if (repo / "config").is_dir():
         shutil.copytree(repo / "config", target / "config")
     return target

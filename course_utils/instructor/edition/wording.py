@@ -1,11 +1,11 @@
 """The student edition's wording of the cells that speak of the instructor's repository.
 
 notebooks/00_welcome.ipynb tells a learner of this repository about its three folders (``my-work/``,
-``student/``, ``notebooks/``), the outputs saved in the notebooks and the ``course`` command.
-The student edition has the notebooks at its top, no solutions, no saved outputs and no ``course`` command: :func:`edition_wording` rewrites those passages for it, as
-``course release --edition`` writes each notebook. Every passage must be found exactly once, so a change of
-the source's wording fails the release with the notebook, the cell and the passage named, instead of
-shipping a welcome that describes folders the edition does not have.
+``student/``, ``notebooks/``), the outputs saved in the notebooks and the ``course`` command. The student
+edition has the notebooks at its top, no solutions, no saved outputs and no ``course`` command:
+:func:`edition_wording` rewrites those passages for it, as ``course release --edition`` writes each notebook.
+Every passage must be found exactly once, so a change of the source's wording fails the release with the
+notebook, the cell and the passage named, instead of shipping a welcome that describes what the edition lacks.
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 """The student edition's losses.gaussian_nll, bernoulli_nll, log_softmax and categorical_nll (swapped in for the
-student side's own by course_utils.instructor.edition.build): the same checks and results, each loss PyTorch's
-and its gradient PyTorch's autograd, in float64. Exercises 2.1-2.3 ask for the numpy form. ``_with_gradient``
-is a helper the student side's module lacks: the swap puts it in with them, and torch's imports.
+student side's own by course_utils.instructor.edition.build): the same checks of the inputs (the module's own
+``_*_inputs``) and the same results, each loss PyTorch's and its gradient PyTorch's autograd, in float64.
+Exercises 2.1-2.3 ask for the numpy form. ``_with_gradient`` is a helper the student side's module lacks: the
+swap puts it in with them, and torch's imports.
 """
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course_utils.losses import _float
+from course_utils.losses import _bernoulli_inputs, _categorical_inputs, _float, _gaussian_inputs
 
 __all__ = ["gaussian_nll", "bernoulli_nll", "log_softmax", "categorical_nll"]
 
@@ -34,11 +35,7 @@ def gaussian_nll(pred: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> tuple[f
     """Mean negative log-likelihood of ``y`` under N(pred, sigma²), per element:
     (y − pred)² / (2σ²) + ½ log(2πσ²). pred: (N,) or (N, D); y: the same shape; sigma > 0.
     Returns loss (float), dloss/dpred (same shape as pred)."""
-    pred, y = _float(pred), _float(y)
-    if pred.shape != y.shape:
-        raise ValueError(f"pred and y must have the same shape, got {pred.shape} and {y.shape}")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0, got {sigma}")
+    pred, y = _gaussian_inputs(pred, y, sigma)
     target = torch.tensor(np.ascontiguousarray(y), dtype=torch.float64)
     variance = torch.full_like(target, float(sigma) ** 2)
     return _with_gradient(pred, lambda p: F.gaussian_nll_loss(p, target, variance, full=True, eps=0.0))
@@ -48,11 +45,7 @@ def bernoulli_nll(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]
     """Mean negative log-likelihood of labels y ∈ {0, 1} under Bernoulli(sigmoid(logits)).
     logits: (N,) real numbers; y: (N,) labels 0 or 1 (floats in [0, 1] allowed).
     Returns loss (float), dloss/dlogits, shape (N,)."""
-    z, y = _float(logits), _float(y)
-    if z.shape != y.shape:
-        raise ValueError(f"logits and y must have the same shape, got {z.shape} and {y.shape}")
-    if np.any((y < 0) | (y > 1)):
-        raise ValueError(f"Bernoulli labels must lie in [0, 1], got values from {y.min()} to {y.max()}")
+    z, y = _bernoulli_inputs(logits, y)
     target = torch.tensor(np.ascontiguousarray(y), dtype=torch.float64)
     return _with_gradient(z, lambda t: F.binary_cross_entropy_with_logits(t, target))
 
@@ -69,15 +62,6 @@ def categorical_nll(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarra
     """Mean negative log-likelihood of class labels under Categorical(softmax(logits)).
     logits: (N, K) real numbers; y: (N,) integer labels in 0..K−1.
     Returns loss (float), dloss/dlogits, shape (N, K)."""
-    z = _float(logits)
-    y = np.asarray(y)
-    if z.ndim != 2:
-        raise ValueError(f"logits must be (N, K), got shape {z.shape}")
-    if y.shape != (z.shape[0],):
-        raise ValueError(f"y must be ({z.shape[0]},) labels for logits {z.shape}, got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= z.shape[1]):
-        raise ValueError(f"labels must lie in 0..{z.shape[1] - 1}, got values from {y.min()} to {y.max()}")
+    z, y = _categorical_inputs(logits, y)
     labels = torch.tensor(np.ascontiguousarray(y), dtype=torch.long)
     return _with_gradient(z, lambda t: F.cross_entropy(t, labels))

@@ -153,13 +153,15 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def report() -> str:
+def report(full_paths: bool = False) -> str:
     """A multi-line text describing this environment (Python, packages, device, data).
 
-    Notebook 00 prints it; ``course env`` prints it too. Useful to paste into a
-    question to the instructor.
+    Notebook 00 prints it with its paths shortened: the course's folder as ``<course folder>``, the data root
+    set in ``$COURSE_DATA`` as ``$COURSE_DATA`` and the home folder as ``~`` (enough to help, and no
+    machine's own folders in a committed output). ``course env`` prints it with ``full_paths=True``.
+    Useful to paste into a question to the instructor.
     """
-    from course_utils.data import data_status  # local import: data imports env
+    from course_utils.data import REPO_DIR, data_root, data_status  # local import: data imports env
 
     lines = [
         f"Python       {platform.python_version()} ({sys.executable})",
@@ -172,4 +174,14 @@ def report() -> str:
         f"Fast mode    {'on' if fast_mode() else 'off'} (COURSE_FAST)",
     ]
     lines += data_status().splitlines()
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    if full_paths:
+        return text
+    # longest first, so a data root inside the course folder keeps its own name
+    places = [(str(REPO_DIR), "<course folder>"), (str(Path.home()), "~")]
+    if os.environ.get("COURSE_DATA", "").strip():
+        places.append((str(data_root()), "$COURSE_DATA"))
+    for place, name in sorted(places, key=lambda item: -len(item[0])):
+        if Path(place).is_absolute() and place != "/":
+            text = text.replace(place, name)
+    return text

@@ -98,3 +98,12 @@ def test_blas_threads_rejects_bad_counts(bad):
     with pytest.raises(ValueError, match="count must be a positive int"):
         with blas_threads(bad):
             pass
+
+
+def test_report_shortens_the_machine_s_folders_unless_asked_for_full_paths(monkeypatch, tmp_path):
+    from course_utils.data import REPO_DIR
+
+    monkeypatch.setenv("COURSE_DATA", str(tmp_path / "somewhere" / "data"))
+    short, full = report(), report(full_paths=True)
+    assert "Data root    $COURSE_DATA  (from COURSE_DATA)" in short and str(tmp_path) not in short
+    assert str(REPO_DIR) not in short and str(tmp_path / "somewhere" / "data") in full

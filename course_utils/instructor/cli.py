@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "env":
         from course_utils.env import report
 
-        print(report())
+        print(report(full_paths=True))
         return 0
     if args.command == "run":
         return _run(args)

@@ -39,7 +39,10 @@ REWORDED: dict[str, dict[str, list[tuple[str, str]]]] = {
                 "you normally leave it unset and get the full run, the one the notebooks'\ntext describes.",
             ),
         ],
-        "cell-07": [  # the edition has no `course` command (it is the instructor's)
+        "cell-04": [  # the edition has no `course` command (it is the instructor's)
+            (r"\(`course env` prints them in full\)", "(`print(report(full_paths=True))` prints them in full)")
+        ],
+        "cell-07": [
             (
                 r"the command\n?\s?`course data status` in a terminal says what it finds\.",
                 "`print(data_status())`, with\n`from course_utils.data import data_status`, says what it finds.",

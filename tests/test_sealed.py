@@ -41,7 +41,7 @@ def test_exact_tables_and_another_salt():
         sealed.use_salt("another release")
         other = seal("1.2 task", [("identity", None)])
     finally:
-        sealed.use_salt("instructor")
+        sealed.use_salt("unreleased")
     assert other["entries"] != table["entries"] and other["salt"] == "another release"
     assert unseal(other, "identity") == (True, None)  # a table carries its salt: it judges alike anywhere
 

@@ -116,7 +116,7 @@ def release_salt(notebooks: list[Path]) -> str:
     return digest.hexdigest()[:32]
 
 
-def bake_into(answers: Path, outcomes: Path, salt: str = "instructor") -> None:
+def bake_into(answers: Path, outcomes: Path, salt: str = "unreleased") -> None:
     """Run the bake in a fresh process (``bake.py``): answers.json for the edition, the outcomes for the test;
     ``salt``: the release's, for the sealed answers."""
     env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent), "PYTHONHASHSEED": "0", "COURSE_SEAL_SALT": salt}

@@ -40,6 +40,41 @@ def _float(a) -> np.ndarray:
     return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
 
 
+# The checks of the inputs, one per loss: the student edition's versions of the losses (PyTorch's) use them too.
+
+
+def _gaussian_inputs(pred, y, sigma) -> tuple[np.ndarray, np.ndarray]:
+    pred, y = _float(pred), _float(y)
+    if pred.shape != y.shape:
+        raise ValueError(f"pred and y must have the same shape, got {pred.shape} and {y.shape}")
+    if not sigma > 0:
+        raise ValueError(f"sigma must be > 0, got {sigma}")
+    return pred, y
+
+
+def _bernoulli_inputs(logits, y) -> tuple[np.ndarray, np.ndarray]:
+    z, y = _float(logits), _float(y)
+    if z.shape != y.shape:
+        raise ValueError(f"logits and y must have the same shape, got {z.shape} and {y.shape}")
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError(f"Bernoulli labels must lie in [0, 1], got values from {y.min()} to {y.max()}")
+    return z, y
+
+
+def _categorical_inputs(logits, y) -> tuple[np.ndarray, np.ndarray]:
+    z = _float(logits)
+    y = np.asarray(y)
+    if z.ndim != 2:
+        raise ValueError(f"logits must be (N, K), got shape {z.shape}")
+    if y.shape != (z.shape[0],):
+        raise ValueError(f"y must be ({z.shape[0]},) labels for logits {z.shape}, got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= z.shape[1]):
+        raise ValueError(f"labels must lie in 0..{z.shape[1] - 1}, got values from {y.min()} to {y.max()}")
+    return z, y
+
+
 def gaussian_nll(pred: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> tuple[float, np.ndarray]:
     """Mean negative log-likelihood of ``y`` under N(pred, sigma²), per element.
 
@@ -53,11 +88,7 @@ def gaussian_nll(pred: np.ndarray, y: np.ndarray, sigma: float = 1.0) -> tuple[f
     Returns:
         loss (float), dloss/dpred (same shape as pred).
     """
-    pred, y = _float(pred), _float(y)
-    if pred.shape != y.shape:
-        raise ValueError(f"pred and y must have the same shape, got {pred.shape} and {y.shape}")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0, got {sigma}")
+    pred, y = _gaussian_inputs(pred, y, sigma)
     diff = pred - y
     variance = sigma**2
     loss = np.mean(diff**2) / (2 * variance) + 0.5 * np.log(2 * np.pi * variance)
@@ -75,11 +106,7 @@ def bernoulli_nll(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]
     Returns:
         loss (float), dloss/dlogits = (σ(z) − y) / N, shape (N,).
     """
-    z, y = _float(logits), _float(y)
-    if z.shape != y.shape:
-        raise ValueError(f"logits and y must have the same shape, got {z.shape} and {y.shape}")
-    if np.any((y < 0) | (y > 1)):
-        raise ValueError(f"Bernoulli labels must lie in [0, 1], got values from {y.min()} to {y.max()}")
+    z, y = _bernoulli_inputs(logits, y)
     per_example = np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))
     return float(np.mean(per_example)), ((sigmoid(z) - y) / z.size).astype(z.dtype)
 
@@ -100,16 +127,7 @@ def categorical_nll(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarra
     Returns:
         loss (float), dloss/dlogits = (softmax(z) − onehot(y)) / N, shape (N, K).
     """
-    z = _float(logits)
-    y = np.asarray(y)
-    if z.ndim != 2:
-        raise ValueError(f"logits must be (N, K), got shape {z.shape}")
-    if y.shape != (z.shape[0],):
-        raise ValueError(f"y must be ({z.shape[0]},) labels for logits {z.shape}, got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= z.shape[1]):
-        raise ValueError(f"labels must lie in 0..{z.shape[1] - 1}, got values from {y.min()} to {y.max()}")
+    z, y = _categorical_inputs(logits, y)
     n = z.shape[0]
     loss = -np.mean(log_softmax(z)[np.arange(n), y])
     grad = softmax(z)

@@ -5,7 +5,7 @@ import pytest
 
 from course_utils.checking import use_fallback
 from course_utils.checks import ExerciseFailure, check_by_hand, check_forward_batch, check_output_function
-from course_utils.instructor.exercises import nb01
+from course_utils.instructor.exercises import nb01, nb01b
 
 RIGHT = {"a": [1.0, -2.0], "h": [1.0, 0.0], "f": 2.0}
 
@@ -95,7 +95,7 @@ def _relu(a):
 
 def test_forward_batch_right_and_fallback(capsys):
     check_forward_batch(lambda X, W, b, V, c: _relu(X @ W.T + b) @ V.T + c)
-    check_forward_batch(nb01.forward_batch)
+    check_forward_batch(nb01b.forward_batch)
     assert capsys.readouterr().out.count("Exercise 1.3: all 4 checks passed.") == 2
 
 
@@ -133,6 +133,6 @@ def test_forward_batch_fallback_is_bound_on_failure(capsys):
 
     with pytest.raises(NotImplementedError):
         check(get("1.3"), unsolved, namespace)
-    assert namespace["forward_batch"] is nb01.forward_batch
+    assert namespace["forward_batch"] is nb01b.forward_batch
     assert "until yours passes 1.3" in capsys.readouterr().out
     assert use_fallback(get("1.1"), namespace) is None  # a value exercise has none

@@ -56,6 +56,8 @@ class Exercise:
     changed and put back by arithmetic may end an ulp off). all_or_nothing: no partial credit.
     fallback: dotted name of the course's version of ``target``, which the notebook's later cells use
     until the student's passes (see :func:`check`); it counts as a reference too.
+    examples(): a value exercise's answer and its known mistakes' values, for tests only (the student
+    edition has none: ``lambda: []``).
     """
 
     number: str
@@ -70,6 +72,7 @@ class Exercise:
     keep_inputs: bool = True
     all_or_nothing: bool = False
     fallback: str = ""
+    examples: Callable[[], list] | None = None
 
     def __post_init__(self) -> None:
         if self.fallback and self.fallback not in self.references:

@@ -2,7 +2,8 @@
 
 Run as ``python -m course_utils.instructor.edition.bake ANSWERS OUTCOMES`` (a fresh process, so that the
 oracles called while the exercise modules are imported are recorded too). For every exercise and every
-visible case the judge sees the reference's answer, each known mistake's answer (what the oracles returned
+visible case the judge sees the reference's answer (a value exercise's ``examples()``: its answer and its
+known mistakes' values), each known mistake's answer (what the oracles returned
 for exactly that case), and garbage (each part of the reference's answer wrong in turn, all of it wrong,
 nothing). ANSWERS gets every oracle call → its result (shipped in the edition); OUTCOMES gets each outcome
 with the full checker's message (kept by the instructor: tests/test_edition.py judges them again with
@@ -11,13 +12,14 @@ the edition alone and requires the same messages).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from course_utils.checking import oracle
+from course_utils.checking import oracle, sealed
 from course_utils.checking.plain import decode, dumps, encode, plain_key
 from course_utils.checking.runner import Exercise, judge_case, resolve, run_case
 
@@ -74,7 +76,7 @@ def bake(exercises: dict[str, Exercise]) -> list:
     for number, exercise in exercises.items():
         for index, case in enumerate(exercise.cases()):
             reference = resolve(exercise.fallback) if exercise.fallback else None
-            answers = []
+            answers = list(exercise.examples()) if exercise.examples else []  # a value exercise's, and mistakes
             if reference is not None:
                 with np.errstate(all="ignore"):
                     answers.append(run_case(exercise, reference, case)["value"])
@@ -92,6 +94,7 @@ def bake(exercises: dict[str, Exercise]) -> list:
 
 
 def main(answers_path: str, outcomes_path: str) -> None:
+    sealed.use_salt(os.environ.get("COURSE_SEAL_SALT", "unreleased"))  # the release's salt (build.bake_into)
     with oracle.recording() as record:  # from the start: the definitions call oracles when imported
         from course_utils.checking.registry import get as get_exercise
         from course_utils.checking.registry import numbers

@@ -15,8 +15,16 @@ __all__ = ["TABLE", "SAFE", "PRACTICE", "table_markdown"]
 # number -> (safe?, how its fallback is written in the edition, why it is practice, or "")
 TABLE: dict[str, tuple[bool, str, str]] = {
     "0.1": (False, "the course's flat_length (numpy)", "the welcome exercise: its one line is the example"),
-    "1.1": (False, "none (a value)", "the judge computes a, h, f from the lecture's weights in the clear"),
-    "1.2": (False, "none (a value)", "the judge holds the task → output function table in the clear"),
+    "1.1": (
+        False,
+        "none (a value); the judge holds a as salted hashes, and judges h and f from the student's own a and h",
+        "the notebook works the answer out right after the check (in its text, then in numpy and PyTorch)",
+    ),
+    "1.2": (
+        False,
+        "none (a value); the judge holds each task's choice as salted hashes",
+        "the notebook's text gives the answers right after the check",
+    ),
     "1.3": (False, "the course's forward_batch (numpy)", "the judge computes F in numpy"),
     "2.1": (True, "losses.gaussian_nll in PyTorch (autograd gradient)", ""),
     "2.2": (True, "losses.bernoulli_nll in PyTorch (autograd gradient)", ""),
@@ -45,8 +53,18 @@ TABLE: dict[str, tuple[bool, str, str]] = {
     "7.1": (True, "maxpool_forward_reference by PyTorch; layers pools by window offset, not by output", ""),
     "7.2": (True, "meanpool_forward_reference by PyTorch; layers pools by window offset, not by output", ""),
     "7.3": (True, "maxpool_backward_reference by PyTorch autograd; layers' backward by window offset", ""),
-    "8.1": (False, "none (a value)", "the judge holds LeNet's table in the clear"),
-    "8.2": (False, "none", "the judge computes the variant's table"),
+    "8.1": (
+        False,
+        "none (a value)",
+        "models.LeNet().summary() prints the table (the notebook runs it after the check); the judge computes it "
+        "with 8.2's rules and its messages name the right row",
+    ),
+    "8.2": (
+        False,
+        "none",
+        "summarize(lenet_variant_net(size, kernel, pad)) computes the table in the form asked, and the judge "
+        "computes it too",
+    ),
     "8.3": (False, "models.LeNet (PyTorch)", "models.LeNet is the answer"),
     "9.1": (True, "gaussian_loss is PyTorch's F.mse_loss / 2", ""),
     "9.2": (True, "bernoulli_loss is PyTorch's F.binary_cross_entropy_with_logits", ""),

@@ -1,16 +1,18 @@
 """Exercises 1.1-1.3 (notebook 01, the MLP forward pass).
 
 1.1 the lecture's network by hand (a value); 1.2 the output function o for a task (a value);
-1.3 the forward pass for a batch, F = relu(X Wᵀ + b) Vᵀ + c (a function, with a fallback).
+1.3, the forward pass for a batch, is in nb01b.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_utils.checking import Exercise, as_array, compare, describe
+from course_utils.checking import Exercise, as_array, describe
+from course_utils.checking.oracle import oracle
+from course_utils.checking.sealed import seal, unseal
 
-__all__ = ["EXERCISES", "forward_cases", "forward_batch", "HAND_X", "HAND_WEIGHTS", "HAND_V", "OUTPUT_TASKS"]
+__all__ = ["EXERCISES", "HAND_X", "HAND_WEIGHTS", "HAND_V", "OUTPUT_TASKS"]
 
 
 def _relu(a):
@@ -33,37 +35,82 @@ def _hand_truth():
 
 
 _HAND_TOLERANCE = 5e-3  # hand-written numbers are rounded (σ(2) written as 0.8808 is still σ(2))
+_LISTED = (
+    "the weights are taken in the order they are listed (w11, w12, w21 into h1). The weights into hidden "
+    "unit j are the w_ij with second index j: w_1j, w_2j, w_3j."
+)
+_SWAPPED = "the hidden units are swapped: a_1 collects the weights w_i1, into hidden unit 1."
+
+
+@oracle
+def _sealed_a():
+    """1.1's a, sealed (the student edition holds no accepted a): the whole a, right or one of the two known
+    mistakes, and each entry alone (right or not). Numbers on a grid of _HAND_TOLERANCE (see sealed.py)."""
+    _, a, _, _ = _hand_truth()
+    listed = np.array(list(HAND_WEIGHTS.values())).reshape(2, 3) @ np.array(HAND_X)  # in the order listed
+    whole = seal("1.1 a", [(a, None), (listed, _LISTED), (a[::-1], _SWAPPED)], step=_HAND_TOLERANCE)
+    return {"whole": whole, "entries": [seal(f"1.1 a_{i + 1}", [(a[i], None)], step=_HAND_TOLERANCE) for i in (0, 1)]}
+
+
+def _hand_message(what, entries, mistake):
+    """The message for a wrong ``what``: which entries are wrong (``entries``: name -> right?), the mistake."""
+    where = ""
+    if len(entries) > 1:
+        wrong = [name for name, ok in entries.items() if not ok]
+        good = [name for name, ok in entries.items() if ok]
+        where = f" ({', '.join(wrong)} wrong" + (f"; {', '.join(good)} right)" if good else ")")
+    if mistake:
+        return f"{what} is not right yet{where}. Likely mistake: {mistake}"
+    return f"{what} is not right yet{where}: redo this step from the values of the step before it."
+
+
+def _hand_array(got, what, shape):
+    """``got`` as a float array of ``shape`` (a one-element array for a single number), or the message."""
+    array = as_array(got, what)
+    if isinstance(array, str):
+        return array
+    if shape == () and array.size == 1:
+        array = array.reshape(())
+    if array.shape != shape:
+        count = "a single number" if shape == () else f"{shape[0]} numbers"
+        return f"{what} should be {count}; yours has shape {array.shape}."
+    return np.asarray(array, dtype=np.float64)
 
 
 def _hand_compare(got, expected, what, mistakes):
     """None if ``got`` is ``expected`` (to hand rounding), else a message that never states the expected value.
 
-    1.1 is done by hand: a message with the right number in it would give the answer away.
+    1.1 is done by hand: a message with the right number in it would give the answer away. ``expected`` is
+    computed from the student's own numbers of the step before (h from their a, f from their h).
     """
-    array = as_array(got, what)
+    expected = np.asarray(expected, dtype=np.float64)
+    array = _hand_array(got, what, expected.shape)
     if isinstance(array, str):
         return array
-    expected = np.asarray(expected, dtype=np.float64)
-    if expected.shape == () and array.size == 1:
-        array = array.reshape(())
-    if array.shape != expected.shape:
-        count = "a single number" if expected.shape == () else f"{expected.size} numbers"
-        return f"{what} should be {count}; yours has shape {array.shape}."
-    if np.allclose(array, expected, rtol=_HAND_TOLERANCE, atol=_HAND_TOLERANCE):
+
+    def close(x, y):
+        return np.allclose(x, y, rtol=_HAND_TOLERANCE, atol=_HAND_TOLERANCE)
+
+    if close(array, expected):
         return None
-    where = ""
-    if expected.shape:
-        wrong = [
-            f"{what}_{i + 1}"
-            for i in range(expected.size)
-            if not np.isclose(array[i], expected[i], rtol=_HAND_TOLERANCE, atol=_HAND_TOLERANCE)
-        ]
-        right = [f"{what}_{i + 1}" for i in range(expected.size) if f"{what}_{i + 1}" not in wrong]
-        where = f" ({', '.join(wrong)} wrong" + (f"; {', '.join(right)} right)" if right else ")")
-    for sentence, value in mistakes.items():
-        if np.shape(value) == array.shape and np.allclose(array, value, rtol=_HAND_TOLERANCE, atol=_HAND_TOLERANCE):
-            return f"{what} is not right yet{where}. Likely mistake: {sentence}"
-    return f"{what} is not right yet{where}: redo this step from the values of the step before it."
+    entries = {
+        f"{what}_{i + 1}": bool(close(array[i], expected[i])) for i in range(expected.size if expected.shape else 0)
+    }
+    found = [s for s, value in mistakes.items() if np.shape(value) == array.shape and close(array, value)]
+    return _hand_message(what, entries if expected.shape else {}, found[0] if found else None)
+
+
+def _judge_sealed_a(got_a):
+    """None if the student's a is the sealed one, else the message (as _hand_compare words it)."""
+    array = _hand_array(got_a, "a", (2,))
+    if isinstance(array, str):
+        return array
+    tables = _sealed_a()
+    found, mistake = unseal(tables["whole"], array)
+    if found and mistake is None:
+        return None
+    entries = {f"a_{i + 1}": unseal(table, array[i]) == (True, None) for i, table in enumerate(tables["entries"])}
+    return _hand_message("a", entries, mistake)
 
 
 def _judge_hand(case, got):
@@ -72,9 +119,7 @@ def _judge_hand(case, got):
     empty = [key for key in ("a", "h", "f") if got[key] is None or got[key] is Ellipsis]
     if empty:
         return f"by_hand[{empty[0]!r}] has no value yet: write the number(s) there."
-    W, a, h, f = _hand_truth()
-    x, v = np.array(HAND_X), np.array(HAND_V)
-    listed = np.array(list(HAND_WEIGHTS.values())).reshape(2, 3)  # the six numbers in the order listed
+    v = np.array(HAND_V)
     got_a = as_array(got["a"], "a")
     if isinstance(got_a, str):
         return got_a
@@ -83,20 +128,11 @@ def _judge_hand(case, got):
             "a has three entries, one per input. The network has two hidden units: a_j (j = 1, 2) sums over the "
             "three inputs i the weight w_ij (input i → hidden unit j) times x_i."
         )
-    message = _hand_compare(
-        got_a,
-        a,
-        "a",
-        {
-            "the weights are taken in the order they are listed (w11, w12, w21 into h1). The weights into hidden "
-            "unit j are the w_ij with second index j: w_1j, w_2j, w_3j.": listed @ x,
-            "the hidden units are swapped: a_1 collects the weights w_i1, into hidden unit 1.": a[::-1],
-        },
-    )
+    message = _judge_sealed_a(got_a)
     if message:
         return message
     # h and f are judged from the student's own a and h: one slip is named once, at its own step
-    mine_a = got_a
+    mine_a = np.asarray(got_a, dtype=np.float64)
     message = _hand_compare(
         got["h"],
         _relu(mine_a),
@@ -123,6 +159,28 @@ def _judge_hand(case, got):
             "o is the identity here: f is the score v_1 h_1 + v_2 h_2 itself, not σ of it.": 1 / (1 + np.exp(-mine_f)),
         },
     )
+
+
+def _hand_examples():
+    """1.1's answer and its known mistakes (for tests/test_edition.py: both editions judge them alike)."""
+    _, a, h, f = _hand_truth()
+    listed = np.array(list(HAND_WEIGHTS.values())).reshape(2, 3) @ np.array(HAND_X)
+    v = np.array(HAND_V)
+    right = {"a": a.tolist(), "h": h.tolist(), "f": f}
+    return [
+        right,
+        {**right, "a": listed.tolist()},
+        {**right, "a": a[::-1].tolist()},
+        {**right, "a": (a + [0.004, -0.004]).tolist(), "h": (h + [0.004, 0]).tolist()},  # rounded: right
+        {**right, "a": (a + [0.02, 0]).tolist()},  # beyond the grid's reach: a_1 wrong
+        {**right, "h": a.tolist()},
+        {**right, "h": (1 / (1 + np.exp(-a))).tolist()},
+        {**right, "h": np.abs(a).tolist()},
+        {**right, "f": float(v[::-1] @ h)},
+        {**right, "f": float(v @ a)},
+        {**right, "f": float(1 / (1 + np.exp(-f)))},
+        {**right, "a": [*a.tolist(), 0.0]},
+    ]
 
 
 # --- 1.2 · the output function o for a task -------------------------------------------------------
@@ -152,93 +210,47 @@ _WHY = {
 }
 
 
+# The tasks alone: the edition keeps these, not OUTPUT_TASKS (tests/test_exercises_01.py keeps the two in step)
+_TASKS = ("house price", "spam or not", "which digit", "temperature", "sunny, cloudy or rainy")
+
+
+@oracle
+def _sealed_choices():
+    """1.2 sealed (the student edition holds no task's answer): per task, each choice with its verdict."""
+    return {
+        task: seal(
+            f"1.2 {task}",
+            [(right, None)] + [(c, _WHY[right, c].format(task=f"'{task}'")) for c in _CHOICES if c != right],
+        )
+        for task, right in OUTPUT_TASKS.items()
+    }
+
+
 def _judge_output(case, got):
     if not isinstance(got, dict):
         return f"output_function must be a dict {{task: one of {_CHOICES}}}; it is {describe(got)}."
-    missing = [task for task in OUTPUT_TASKS if task not in got]
+    missing = [task for task in _TASKS if task not in got]
     if missing:
-        return f"output_function has no entry for {missing}; it needs one for each of {list(OUTPUT_TASKS)}."
+        return f"output_function has no entry for {missing}; it needs one for each of {list(_TASKS)}."
     wrong = []
-    for task, right in OUTPUT_TASKS.items():
+    tables = _sealed_choices()
+    for task in _TASKS:
         answer = got[task]
         if not isinstance(answer, str) or answer.strip().lower() not in _CHOICES:
             return f"the answer for {task!r} must be one of the strings {_CHOICES}, not {describe(answer)}."
-        if answer.strip().lower() != right:
-            wrong.append((task, answer.strip().lower()))
+        _, why = unseal(tables[task], answer.strip().lower())
+        if why is not None:
+            wrong.append((task, answer.strip().lower(), why))
     if not wrong:
         return None
-    task, answer = wrong[0]
-    why = _WHY[OUTPUT_TASKS[task], answer].format(task=f"'{task}'")
-    return f"{len(wrong)} of {len(OUTPUT_TASKS)} tasks are wrong. {task!r}: not {answer}: {why}"
+    task, answer, why = wrong[0]
+    return f"{len(wrong)} of {len(_TASKS)} tasks are wrong. {task!r}: not {answer}: {why}"
 
 
-# --- 1.3 · the batch ------------------------------------------------------------------------------
-
-
-def forward_batch(X, W, b, V, c):
-    """The course's answer to 1.3 (its fallback): F (N, K) = relu(X Wᵀ + b) Vᵀ + c.
-
-    X (N, D), W (H, D), b (H,), V (K, H), c (K,).
-    """
-    return _relu(X @ W.T + b) @ V.T + c
-
-
-def forward_cases(rng: np.random.Generator, sizes=((3, 3, 3, 3), (1, 3, 2, 1), (5, 3, 2, 1), (4, 6, 5, 2))):
-    """(X, W, b, V, c) cases of sizes (N, D, H, K); the square one first, so transposes give wrong values."""
-    return [
-        (
-            rng.normal(size=(n, d)),
-            rng.normal(size=(h, d)),
-            rng.normal(size=h),
-            rng.normal(size=(k, h)),
-            rng.normal(size=k),
-        )
-        for n, d, h, k in sizes
-    ]
-
-
-def _judge(case, got):
-    X, W, b, V, c = case
-    return compare(
-        got,
-        _relu(X @ W.T + b) @ V.T + c,
-        case,
-        what="F",
-        mistakes={
-            "W is used transposed: with inputs as rows of X, row n must be (W x^n + b)ᵀ = (x^n)ᵀ Wᵀ + bᵀ (row j "
-            "of W holds the weights into hidden unit j).": lambda: _relu(X @ W + b) @ V.T + c,
-            "V is used transposed: row n of the output is (V h^n)ᵀ = (h^n)ᵀ Vᵀ.": lambda: _relu(X @ W.T + b) @ V + c,
-            "the activation g is missing: apply relu to the hidden pre-activations before multiplying by V.": (
-                lambda: (X @ W.T + b) @ V.T + c
-            ),
-            "relu is applied to the output as well; the output here is the identity.": (
-                lambda: _relu(_relu(X @ W.T + b) @ V.T + c)
-            ),
-            "the bias b is added along the wrong axis: b has one entry per hidden unit, so it is added to "
-            "every row (an (N, H) array plus a vector of length H broadcasts that way).": (
-                lambda: _relu(X @ W.T + b[:, None]) @ V.T + c
-            ),
-            "the bias b is added after the activation: it belongs inside, relu(W x + b).": (
-                lambda: (_relu(X @ W.T) + b) @ V.T + c
-            ),
-            "the bias b is missing.": lambda: _relu(X @ W.T) @ V.T + c,
-            "the bias c is missing.": lambda: _relu(X @ W.T + b) @ V.T,
-            "F is transposed: row n of F is the output for example n, so F has shape (N, K), not (K, N).": (
-                lambda: (_relu(X @ W.T + b) @ V.T + c).T
-            ),
-            "σ is applied to the output; o is the identity here, so F holds the scores themselves.": (
-                lambda: 1 / (1 + np.exp(-(_relu(X @ W.T + b) @ V.T + c)))
-            ),
-            "g is the ReLU here, max(a, 0), not tanh.": lambda: np.tanh(X @ W.T + b) @ V.T + c,
-            "g is the ReLU here, max(a, 0), not the sigmoid.": lambda: 1 / (1 + np.exp(-(X @ W.T + b))) @ V.T + c,
-        },
-    )
-
-
-def _fresh(rng):
-    sizes = [(int(rng.integers(2, 7)), int(rng.integers(2, 6)), int(rng.integers(2, 6)), int(rng.integers(1, 4)))]
-    sizes += [(4, 4, 4, 4), (int(rng.integers(5, 9)), 3, 2, 1)]
-    return forward_cases(rng, sizes)
+def _output_examples():
+    """1.2's answer and every answer with one task wrong (for tests/test_edition.py)."""
+    wrong = [{**OUTPUT_TASKS, task: c} for task, right in OUTPUT_TASKS.items() for c in _CHOICES if c != right]
+    return [dict(OUTPUT_TASKS), *wrong, {task: "softmax" for task in OUTPUT_TASKS}]
 
 
 EXERCISES = [
@@ -249,6 +261,7 @@ EXERCISES = [
         cases=lambda: [()],
         fresh=lambda rng: [],
         judge=_judge_hand,
+        examples=_hand_examples,
         passed="Exercise {number}: a, h and f are right.",
         references=("course_utils.mlp.mlp_forward",),
     ),
@@ -259,17 +272,8 @@ EXERCISES = [
         cases=lambda: [()],
         fresh=lambda rng: [],
         judge=_judge_output,
-        passed=f"Exercise {{number}}: all {len(OUTPUT_TASKS)} choices are right.",
-        references=("course_utils.instructor.exercises.nb01.OUTPUT_TASKS",),
+        passed=f"Exercise {{number}}: all {len(_TASKS)} choices are right.",
+        examples=_output_examples,
         all_or_nothing=True,
-    ),
-    Exercise(
-        number="1.3",
-        target="forward_batch",
-        cases=lambda: forward_cases(np.random.default_rng(11)),
-        fresh=_fresh,
-        judge=_judge,
-        references=("course_utils.mlp.mlp_forward",),
-        fallback="course_utils.instructor.exercises.nb01.forward_batch",
     ),
 ]

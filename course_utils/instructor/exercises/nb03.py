@@ -11,7 +11,7 @@ import numpy as np
 from course_utils.checking import Exercise, as_array, describe, describe_case
 from course_utils.checking.oracle import oracle
 from course_utils.gradcheck import numerical_gradient, rel_error
-from course_utils.instructor.exercises.nb01 import forward_cases
+from course_utils.instructor.exercises.nb01b import forward_cases
 from course_utils.mlp import mlp_forward
 
 __all__ = ["EXERCISES", "reference_backward"]

@@ -190,3 +190,17 @@ def test_the_report_and_the_feedback_say_which_exercises_are_practice_or_measure
     alice = next(p for p in feedback if p.stem == "alice").read_text()
     practice = [r for r in graded[1] if r.student == "alice" and r.exercise in PRACTICE]
     assert practice and alice.count("A practice exercise") == len(practice)  # 0.1 and 5.2 in each notebook
+
+
+def test_a_given_edition_gives_the_same_kernel_package_and_a_wrong_one_is_refused(tmp_path, capsys):
+    from course_utils.instructor.cli import main
+
+    built = kernel_package()  # the default: the edition built into the cache
+    assert kernel_package(CACHE / "edition") == built  # --edition _build/grading/edition: the same package
+    (tmp_path / "course_utils").mkdir()
+    with pytest.raises(FileNotFoundError, match="no student edition's package"):
+        kernel_package(tmp_path, cache=tmp_path / "cache")
+    path = str(FIXTURES / "submissions" / "alice" / "90_fixture.ipynb")
+    out = str(tmp_path / "x.csv")
+    assert main(["grade", path, "--source", str(SOURCE), "--out", out, "--edition", str(tmp_path / "none")]) == 2
+    assert "no course_utils/" in capsys.readouterr().err

@@ -9,9 +9,11 @@ For each notebook (05 and 08 by default) the instructor's notebook, handed in as
 * run plainly: the same notebook up to its last checker cell (the cells grading runs; it stops
   there), in a fresh kernel without a sandbox, with ``COURSE_FAST=1``, as ``course run --fast`` would.
 
-Like for like: both kernels run pinned to the same one core with one BLAS/OpenMP thread
-(``OMP_NUM_THREADS=1`` and the like, as the sandbox sets them); the plain kernel used to get every
-core and PyTorch's default threads, which on a busy 2-core machine made it the slower side (the
+Like for like: everything of both sides runs on one core: the kernels (pinned, with one BLAS/OpenMP
+thread: ``OMP_NUM_THREADS=1`` and the like, as the sandbox sets them) and this process, which drives
+them and, when grading, judges the answers. Before, the plain kernel got every core and PyTorch's
+default threads, and the grader judged on the other core while the graded kernel kept its own: the
+graded side had the machine's second core to itself where the plain side judged in its kernel (the
 earlier "-13 %"). The kernel package is resolved once, before the pairs, as ``course grade`` does.
 
 Each pair gives one ratio graded / plain; the overhead is that ratio minus one (goal: at most
@@ -99,7 +101,8 @@ def main() -> int:
     os.environ["COURSE_FAST"] = "1"
     machine = platform.processor() or platform.machine()
     core = sorted(os.sched_getaffinity(0))[-1]
-    print(f"machine: {machine}, {os.cpu_count()} cores, Python {sys.version.split()[0]}; both kernels on core {core}")
+    os.sched_setaffinity(0, {core})  # this process too: the grader's judging and nbclient, for both sides
+    print(f"machine: {machine}, {os.cpu_count()} cores, Python {sys.version.split()[0]}; everything on core {core}")
     print(f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     every = []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:

@@ -204,3 +204,16 @@ def test_a_given_edition_gives_the_same_kernel_package_and_a_wrong_one_is_refuse
     out = str(tmp_path / "x.csv")
     assert main(["grade", path, "--source", str(SOURCE), "--out", out, "--edition", str(tmp_path / "none")]) == 2
     assert "no course_utils/" in capsys.readouterr().err
+
+
+def test_a_stale_cached_edition_is_built_again(tmp_path):
+    """The default edition is rebuilt when the course's package no longer matches its STAMP."""
+    from course_utils.instructor.grade.kernel_package import package_hash
+
+    stale = tmp_path / "cache" / "edition"
+    (stale / "course_utils").mkdir(parents=True)
+    (stale / "STAMP").write_text("from another version of the course\n")
+    folder = kernel_package(cache=tmp_path / "cache")
+    assert (stale / "STAMP").read_text().strip() == package_hash(REPO / "course_utils")
+    assert (stale / "course_utils" / "exercises" / "answers.json").is_file()  # the whole edition, baked
+    assert folder.parent == (tmp_path / "cache").resolve() and not list(folder.rglob("*.json"))

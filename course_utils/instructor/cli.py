@@ -256,7 +256,7 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"Shard results: {write_shard(results, args.out, seed=seed, k=k, n=n, shard=shard)}")
     print(reports.summary(results))
     sandbox = "no sandbox (--no-sandbox)" if args.no_sandbox else "each kernel in a sandbox"
-    sandbox += f", importing the student edition's package ({args.edition or 'built into _build/grading/'}) reduced"
+    sandbox += f", importing the student edition's package ({args.edition or '_build/grading/'}) without answers"
     print(f"\nGraded with seed {seed}, {sandbox}.")
     print(f"Report: {args.out}\nGradebook: {gradebook}\nFeedback: {len(written)} files in {feedback}")
     return 0

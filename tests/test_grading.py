@@ -169,7 +169,8 @@ def test_every_exercise_has_a_row_and_reports_are_written(graded):
     assert "submissions" not in {r.student for r in all_results}  # the folder given is no student
     assert [r.status for r in all_results if r.student == "bob"] == ["passed", "failed", "passed"]  # only his own
     rows = list(csv.DictReader((out / "report.csv").open()))
-    assert list(rows[0]) == ["student", "notebook", "exercise", "status", "points", "max_points", "message"]
+    assert list(rows[0]) == [*"student notebook exercise status points max_points message graded_as".split()]
+    assert {r["exercise"]: r["graded_as"] for r in rows if r["student"] == "alice"}["2.1"] == ""  # safe to grade
     book = list(csv.reader((out / "gradebook.csv").open()))
     assert book[0] == ["Student", "90_fixture", "91_fixture", "Total"]
     assert book[1] == ["Points Possible", "4", "1", "5"]

@@ -7,6 +7,7 @@ is not JSON, one matching no notebook, one renamed, one named by the file, one s
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import shlex
@@ -18,6 +19,7 @@ import yaml
 
 from course_utils.instructor.cli import build_parser, main
 from course_utils.instructor.grade.intake import Skipped, Submission
+from course_utils.instructor.grade.reports import graded_as
 from course_utils.instructor.grade.sandbox import sandbox_problem
 from course_utils.instructor.grade.shards import ShardError, assign, parse_shard, split
 
@@ -112,10 +114,12 @@ def test_merge_refuses_shards_that_do_not_fit(tmp_path, capsys):
     assert "differ in their student list" in capsys.readouterr().err
     assert not (tmp_path / "merged.csv").exists()
     assert main(["merge", shard(0), shard(1), *out]) == 0
-    assert (tmp_path / "merged.csv").read_text().splitlines()[1:] == [
-        "ann,90_fixture,0.1,passed,1,1,ok",
-        "ben,90_fixture,0.1,passed,1,1,ok",
+    rows = list(csv.reader((tmp_path / "merged.csv").open(encoding="utf-8")))[1:]
+    assert rows == [
+        ["ann", "90_fixture", "0.1", "passed", "1", "1", "ok", graded_as("0.1")],
+        ["ben", "90_fixture", "0.1", "passed", "1", "1", "ok", graded_as("0.1")],
     ]
+    assert graded_as("0.1").startswith("practice")  # 0.1 is practice (safety.PRACTICE): the report says so
 
 
 def test_a_shard_takes_its_students_from_the_graders_intake():

@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=0, help="seed of the fresh cases (default: a new one)")
     grade.add_argument("--full", action="store_true", help="run notebooks in full mode (default: COURSE_FAST=1)")
     grade.add_argument("--shard", help="K/N: grade shard K (from 0) of N, by student; needs --seed")
+    grade.add_argument("--edition", type=Path, help="built student edition for the kernels (default: built, cached)")
     grade.add_argument(
         "--no-sandbox", action="store_true", help="run students' code without a sandbox (recorded in the report)"
     )
@@ -199,16 +200,10 @@ def _workspace(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     import secrets
 
+    from course_utils.instructor.grade import reports
     from course_utils.instructor.grade.confine import cgroup_status, usable_cores
     from course_utils.instructor.grade.grading import Options, gather, grade, skipped_rows
     from course_utils.instructor.grade.intake import already_graded, listing
-    from course_utils.instructor.grade.reports import (
-        read_report,
-        summary,
-        write_feedback,
-        write_gradebook,
-        write_report,
-    )
     from course_utils.instructor.grade.sandbox import SandboxError
     from course_utils.instructor.grade.shards import ShardError, ordered, parse_shard, split, write_shard
 
@@ -229,6 +224,7 @@ def _grade(args: argparse.Namespace) -> int:
         sandbox=not args.no_sandbox,
         fast=not args.full,
         seed=seed,
+        edition=str(args.edition or ""),
     )
     picked, skipped = gather(args.submissions, args.source, options)
     if args.shard:
@@ -245,21 +241,22 @@ def _grade(args: argparse.Namespace) -> int:
     print(f"Grading {len(picked)} with {jobs} job{'s' * (jobs != 1)}, one core each; {cgroup_status()}.\n")
     try:
         results = grade(picked, args.source, jobs=jobs, options=options)
-    except SandboxError as err:
+    except (SandboxError, OSError, ValueError) as err:  # no sandbox here, or --edition is no student edition
         print(f"error: {err}", file=sys.stderr)
         return 2
-    kept = [r for r in read_report(args.out) if r.student in done] if done else []
+    kept = [r for r in reports.read_report(args.out) if r.student in done] if done else []
     results = ordered(kept + skipped_rows(skipped) + results)  # by student: shards merge to the same bytes
     gradebook = args.gradebook or args.out.with_name(f"{args.out.stem}-gradebook.csv")
     feedback = args.feedback or args.out.with_name(f"{args.out.stem}-feedback")
     args.out.parent.mkdir(parents=True, exist_ok=True)  # a shard's own folder on a cluster
-    write_report(results, args.out)
-    write_gradebook(results, gradebook)
-    written = write_feedback(results, feedback)
+    reports.write_report(results, args.out)
+    reports.write_gradebook(results, gradebook)
+    written = reports.write_feedback(results, feedback)
     if args.shard:
         print(f"Shard results: {write_shard(results, args.out, seed=seed, k=k, n=n, shard=shard)}")
-    print(summary(results))
+    print(reports.summary(results))
     sandbox = "no sandbox (--no-sandbox)" if args.no_sandbox else "each kernel in a sandbox"
+    sandbox += f", importing the student edition's package ({args.edition or '_build/grading/'}) without answers"
     print(f"\nGraded with seed {seed}, {sandbox}.")
     print(f"Report: {args.out}\nGradebook: {gradebook}\nFeedback: {len(written)} files in {feedback}")
     return 0

@@ -8,7 +8,8 @@ Not a notebook topic; docs/instructors.md describes the workflow. For one submis
 2. Each checker cell is replaced by a grading cell placed right after the exercise cell. The notebook
    runs from the top (errors do not stop it) to its last grading cell, in a fresh kernel inside a sandbox
    (``course_utils.instructor.grade.sandbox``) in fast mode, with time limits per cell and per notebook
-   (``course_utils.instructor.grade.running``).
+   (``course_utils.instructor.grade.running``). The kernel imports the student edition's package with no
+   answers, judges or fallbacks in it (``course_utils.instructor.grade.kernel_package``).
 3. Each grading cell calls the student's answer on the exercise's visible cases and on cases drawn fresh
    for this student, and writes back plain data only (``course_utils.checking.harness``) into a file the
    grader made for that cell; the grader reads it only if the cell completed
@@ -34,6 +35,7 @@ from course_utils.checking import Opaque, Raised, judge_case
 from course_utils.checking.registry import get as get_definition
 from course_utils.instructor.grade.confine import usable_cores
 from course_utils.instructor.grade.intake import Skipped, Submission, intake, read_submission
+from course_utils.instructor.grade.kernel_package import kernel_package
 from course_utils.instructor.grade.refscan import reference_uses
 from course_utils.instructor.grade.reports import Result
 from course_utils.instructor.grade.running import Options, run_notebook
@@ -78,6 +80,7 @@ def _run(nb, source: Source, student: str, options: Options, core: int | None) -
         "max_processes": options.max_processes,
         "cpu_seconds": int(options.notebook_timeout) + 60,  # one core each: CPU time is at most wall time
         "scratch_bytes": options.scratch_mb * 2**20,
+        "package": Path(options.kernel) if options.kernel else kernel_package(options.edition or None),
     }
     answers, problem = run_notebook(run, exchange, sandbox, options, core)
     return answers, {cell.get("id"): cell for cell in run.cells}, problem
@@ -250,6 +253,8 @@ def grade(submissions, source_dir: str | Path, *, jobs: int = 1, options: Option
         )
     if not options.seed:
         options = replace(options, seed=secrets.randbelow(2**31 - 1) + 1)
+    if not options.kernel:  # built (or checked) once, before any worker starts
+        options = replace(options, kernel=str(kernel_package(options.edition or None)))
     submissions, rows = list(submissions), []
     if not all(isinstance(s, Submission) for s in submissions):
         submissions, skipped = gather(submissions, source_dir, options)

@@ -11,7 +11,22 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["Result", "FIELDS", "write_report", "read_report", "write_gradebook", "write_feedback", "summary"]
+from course_utils.instructor.edition.safety import PRACTICE, TABLE
+
+__all__ = [
+    "Result",
+    "FIELDS",
+    "MEASURED_IN_KERNEL",
+    "graded_as",
+    "write_report",
+    "read_report",
+    "write_gradebook",
+    "write_feedback",
+    "summary",
+]
+
+# Exercises whose answer the kernel measures with the course's own code (the grader only reads the numbers).
+MEASURED_IN_KERNEL = {"10.3": "course_utils.experiment trains and measures the network in the student's kernel"}
 
 
 @dataclass
@@ -27,7 +42,19 @@ class Result:
     message: str = ""
 
 
-FIELDS = ["student", "notebook", "exercise", "status", "points", "max_points", "message"]
+FIELDS = ["student", "notebook", "exercise", "status", "points", "max_points", "message", "graded_as"]
+
+
+def graded_as(exercise: str) -> str:
+    """How far a row's verdict shows the student's own code: "" (an exercise safe to grade: nothing in the
+    kernel holds its answer), "practice: ..." (its answer is in the student edition, safety.PRACTICE), or
+    "measured with course code in the kernel: ..." first for an exercise in MEASURED_IN_KERNEL."""
+    marks = []
+    if exercise in MEASURED_IN_KERNEL:
+        marks.append(f"measured with course code in the kernel ({MEASURED_IN_KERNEL[exercise]})")
+    if exercise in PRACTICE:
+        marks.append(f"practice: its answer is in the student edition ({TABLE[exercise][2]})")
+    return "; ".join(marks)
 
 
 def _number(value: float) -> str:
@@ -35,13 +62,15 @@ def _number(value: float) -> str:
 
 
 def write_report(results: Sequence[Result], path: str | Path) -> None:
-    """One row per student and exercise: student, notebook, exercise, status, points, max_points, message."""
+    """One row per student and exercise: student, notebook, exercise, status, points, max_points, message,
+    graded_as (:func:`graded_as`: empty, or what the verdict cannot show of the student's own code)."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=FIELDS)
         writer.writeheader()
         for result in results:
             row = asdict(result)
             row["points"], row["max_points"] = _number(result.points), _number(result.max_points)
+            row["graded_as"] = graded_as(result.exercise)
             writer.writerow(row)
 
 
@@ -102,6 +131,17 @@ def _file_name(student: str) -> str:
     return re.sub(r"[^\w.-]+", "_", student).strip("._") or "student"
 
 
+def _student_note(exercise: str) -> str:
+    """What the feedback tells the student about how far this verdict shows their own code."""
+    notes = []
+    if exercise in MEASURED_IN_KERNEL:
+        notes.append("Measured with the course's code in your notebook's kernel: the grader read the numbers it gave.")
+    if exercise in PRACTICE:
+        notes.append("A practice exercise: its answer is part of the course's student edition, so this verdict shows")
+        notes[-1] += " that your notebook gave the right answer, not that your own code computed it."
+    return " ".join(notes)
+
+
 def write_feedback(results: Sequence[Result], folder: str | Path) -> list[Path]:
     """One markdown file per student: each notebook, each exercise's verdict, points and message."""
     folder = Path(folder)
@@ -120,6 +160,8 @@ def write_feedback(results: Sequence[Result], folder: str | Path) -> list[Path]:
                 )
                 if r.message:
                     lines += ["", "  " + r.message.replace("\n", "\n  "), ""]
+                if note := _student_note(r.exercise):
+                    lines += ["", f"  *{note}*", ""]
             lines.append("")
         path = folder / f"{_file_name(student)}.md"
         path.write_text("\n".join(lines), encoding="utf-8")
@@ -135,11 +177,13 @@ def _exercise_key(exercise: str) -> list:
 
 
 def summary(results: Sequence[Result]) -> str:
-    """A short markdown table: one row per student, one column per exercise, then points and counts."""
+    """A short markdown table: one row per student, one column per exercise, then points and counts.
+    A practice exercise's column is marked *, one measured with course code in the kernel †."""
     exercises = sorted({r.exercise for r in results}, key=_exercise_key)
     students = sorted({r.student for r in results})
     table = {(r.student, r.exercise): r for r in results}
-    header = "| student | " + " | ".join(exercises) + " | points |"
+    marked = [e + "†" * (e in MEASURED_IN_KERNEL) + "*" * (e in PRACTICE) for e in exercises]
+    header = "| student | " + " | ".join(marked) + " | points |"
     lines = [header, "|---|" + "---|" * (len(exercises) + 1)]
     for student in students:
         marks = [_MARKS.get(table[student, e].status, "") if (student, e) in table else "" for e in exercises]
@@ -148,4 +192,6 @@ def summary(results: Sequence[Result]) -> str:
         lines.append(f"| {student} | " + " | ".join(marks) + f" | {score} |")
     counts = {status: sum(r.status == status for r in results) for status in _MARKS}
     lines += ["", ", ".join(f"{n} {status}" for status, n in counts.items())]
+    if any(e in PRACTICE for e in exercises):
+        lines.append("* practice: its answer is in the student edition; † measured with course code in the kernel")
     return "\n".join(lines)

@@ -45,6 +45,8 @@ class Options:
     sandbox: bool = True
     fast: bool = True
     seed: int = 0
+    edition: str = ""  # a built student edition whose package the kernels get; "": built into _build/grading/
+    kernel: str = ""  # the kernel package's folder (kernel_package's), once resolved; set by grade()
 
 
 def _size(value) -> int:

@@ -5,10 +5,11 @@ submission's kernel in one.
 What the kernel gets:
 
 * no network (its own empty network namespace), its own process, IPC and host-name namespaces;
-* a read-only view of the system (``/usr``, ``/etc``), of Python and its environment, of the
-  ``course_utils`` package and of the data folder (symbolic links resolved before binding, and
-  ``COURSE_DATA`` set to the resolved folder), and nothing else of the machine: not the instructor
-  source, not the other submissions, not the report;
+* a read-only view of the system (``/usr``, ``/etc``), of Python and its environment, of the grading
+  kernel's ``course_utils`` (the student edition's package without answers, judges or fallbacks:
+  ``course_utils.instructor.grade.kernel_package``; the instructor's package is not there) and of the data
+  folder (symbolic links resolved before binding, and ``COURSE_DATA`` set to the resolved folder), and
+  nothing else of the machine: not the instructor source, not the other submissions, not the report;
 * a private scratch folder (its working directory and ``HOME``) and ``/tmp``, each a tmpfs of at most
   ``scratch_bytes``: memory of its own that no other kernel can fill, and that it cannot grow past;
 * the exchange folder of its grading cells, read-only, with only its answer files writable
@@ -37,10 +38,10 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 
-import course_utils
 from course_utils.data import data_root, repo_data_dir
 from course_utils.instructor.grade.answers import MAX_ANSWER_BYTES
 from course_utils.instructor.grade.confine import pin_to, seccomp_program
+from course_utils.instructor.grade.kernel_package import kernel_package
 
 __all__ = [
     "SandboxError",
@@ -121,11 +122,18 @@ class Sandbox:
     answers: list[Path] = field(default_factory=list)
     uid: int | None = field(default_factory=_fresh_uid)
     seccomp_fd: int | None = None
+    package: Path | None = None  # the folder holding the kernel's course_utils/; None: kernel_package()
+
+    def package_root(self) -> Path:
+        """The folder on the kernel's PYTHONPATH: the one holding the grading kernel's ``course_utils/``."""
+        if self.package is None:
+            self.package = kernel_package()
+        return Path(self.package).resolve()
 
     def read_only(self) -> list[Path]:
-        """What the kernel may read: Python, its environment, the package, the data; never the project."""
+        """What the kernel may read: Python, its environment, the kernel's package, the data; never the project."""
         paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), kernel_python().resolve().parent}
-        paths.add(Path(course_utils.__file__).resolve().parent)
+        paths.add(self.package_root() / "course_utils")  # this package only: not the instructor's
         for data in (data_folder(), repo_data_dir()):
             if data.is_dir():
                 paths.add(data.resolve())
@@ -148,7 +156,7 @@ class Sandbox:
             "LANG": "C.UTF-8",
             **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},  # one core
             **self.env,
-            "PYTHONPATH": str(Path(course_utils.__file__).resolve().parent.parent),  # this package, not another
+            "PYTHONPATH": str(self.package_root()),  # the grading kernel's package, not the instructor's
             "COURSE_DATA": str(data_folder()),
         }
 

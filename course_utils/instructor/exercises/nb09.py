@@ -149,7 +149,7 @@ def _gaussian_answers(mu, y):
         loss=0.5 * squared.mean(),
         mistakes={
             "the ½ is missing: the Gaussian NLL with σ = 1 is ½ (y − μ)² plus a constant. (The lecture's squared loss "
-            "(o − y)² is twice it: the same minimum, but this notebook's step sizes were chosen for the NLL.)": (
+            "(o − y)² is twice it: the same minimum, but the exercise asks for the NLL, the pipeline's loss.)": (
                 squared.mean()
             ),
             "the squared errors are summed over the batch. The lecture's L(θ) sums over examples; training here "

@@ -45,6 +45,22 @@ def test_outputs_are_committed_from_one_top_to_bottom_run(path):
         assert not errors or "raises-exception" in tags, f"{path.name} cell {cell.id} has an error output"
 
 
+# Warnings of the machine that made the outputs, not of the course: a broken matplotlib font cache, TensorFlow's
+# start-up banner, and the build machine's own folders in the environment report.
+MACHINE_NOISE = ("findfont:", "oneDNN custom operations", "absl::InitializeLog", "/work/", "/home/")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_outputs_carry_no_machine_noise(path):
+    nb = _read(path)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            plain = str(out.get("data", {}).get("text/plain", ""))
+            text = out.get("text", "") if out.output_type == "stream" else plain
+            found = [noise for noise in MACHINE_NOISE if noise in text]
+            assert not found, f"{path.name} cell {cell.id}: {found} in a committed output"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_exercise_is_followed_by_its_checker(path):
     cells = _read(path).cells

@@ -24,6 +24,15 @@ class GradientCheckError(AssertionError):
     """An analytic gradient disagrees with the numerical one."""
 
 
+def _float64_input(x) -> None:
+    """Refuse what a gradient check cannot use: a numerical gradient needs float64 (also the edition's swap)."""
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise TypeError(
+            f"x must be a float64 numpy array (float32 is too coarse for a gradient check), "
+            f"got {type(x).__name__} {getattr(x, 'dtype', '')}"
+        )
+
+
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of the scalar function ``f`` at ``x``.
 
@@ -35,11 +44,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     Returns:
         array of x's shape: the estimate of ∂f/∂x.
     """
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise TypeError(
-            f"x must be a float64 numpy array (float32 is too coarse for a gradient check), "
-            f"got {type(x).__name__} {getattr(x, 'dtype', '')}"
-        )
+    _float64_input(x)
     grad = np.zeros_like(x)
     flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)  # views: writing them writes x and grad
     for i in range(flat_x.size):

@@ -1,11 +1,13 @@
 """The student edition's gradcheck.numerical_gradient (swapped in by course_utils.instructor.edition.build):
 the five-point stencil, more accurate than the central difference exercise 3.2 asks for (and not the same
-numbers: 3.2's checker tells them apart).
+numbers: 3.2's checker tells them apart). The input check is the module's own ``_float64_input``.
 """
 
 from collections.abc import Callable
 
 import numpy as np
+
+from course_utils.gradcheck import _float64_input
 
 __all__ = ["numerical_gradient"]
 
@@ -21,11 +23,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     Returns:
         array of x's shape: the estimate of ∂f/∂x.
     """
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise TypeError(
-            f"x must be a float64 numpy array (float32 is too coarse for a gradient check), "
-            f"got {type(x).__name__} {getattr(x, 'dtype', '')}"
-        )
+    _float64_input(x)
     weights = {-2: 1.0, -1: -8.0, 1: 8.0, 2: -1.0}  # f'(x) ≈ Σ weight · f(x + k h) / (12 h)
     estimate = np.zeros(x.size)
     entries = x.reshape(-1)  # a view: writing it writes x
